@@ -1,0 +1,3 @@
+module github.com/seed9706/socketio
+
+go 1.26
