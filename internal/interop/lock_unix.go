@@ -1,0 +1,23 @@
+//go:build unix
+
+package interop
+
+import (
+	"os"
+	"syscall"
+)
+
+// lockFile takes an exclusive lock on path, creating it, and blocks until it
+// gets it. The lock is released by the returned function or when the process
+// dies.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
