@@ -228,6 +228,18 @@ func TestMissingToolSkipsOrFailsInCI(t *testing.T) {
 	}
 }
 
+func TestRequireCommand(t *testing.T) {
+	if got := RequireCommand(t, "sh"); !filepath.IsAbs(got) {
+		t.Fatalf("RequireCommand(sh) = %q", got)
+	}
+	t.Setenv("CI", "true")
+	rec := &recordingTB{TB: t}
+	inGoroutine(func() { RequireCommand(rec, "no-such-command-xyz") })
+	if len(rec.fatal) != 1 || !strings.Contains(rec.fatal[0], "no-such-command-xyz not found") {
+		t.Fatalf("fatal = %q", rec.fatal)
+	}
+}
+
 func TestSetupWithoutNode(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	if _, err := setup(); !errors.Is(err, ErrNoNode) {

@@ -23,7 +23,7 @@ const minNodeMajor = 20
 const npmCITimeout = 10 * time.Minute
 
 // ErrNoNode reports that node or npm is not installed.
-var ErrNoNode = errors.New("interop: node or npm not found in PATH")
+var ErrNoNode = errors.New("interop: node or npm not found in PATH (install Node.js >= 20 and npm, or run scripts/setup.sh)")
 
 var (
 	setupOnce sync.Once
@@ -48,6 +48,18 @@ func Require(t testing.TB) {
 	skipOrFail(t, setupErr)
 }
 
+// RequireCommand returns the path of an executable other tests need (for
+// example redis-server or chromium). When it is missing the test is skipped,
+// or fails under CI=true, like Require.
+func RequireCommand(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		skipOrFail(t, fmt.Errorf("interop: %s not found in PATH (scripts/setup.sh installs it)", name))
+	}
+	return path
+}
+
 // skipOrFail skips the test because of err, or fails it under CI=true.
 func skipOrFail(t testing.TB, err error) {
 	t.Helper()
@@ -55,9 +67,9 @@ func skipOrFail(t testing.TB, err error) {
 		return
 	}
 	if InCI() {
-		t.Fatalf("%v (CI=true: real-peer tests must run; run scripts/setup.sh)", err)
+		t.Fatalf("%v (CI=true: real-peer tests must run; scripts/setup.sh installs what they need)", err)
 	}
-	t.Skipf("skipping: %v (install Node.js >= %d and npm, or run scripts/setup.sh)", err, minNodeMajor)
+	t.Skipf("skipping: %v", err)
 }
 
 func setup() (string, error) {
