@@ -1,0 +1,38 @@
+// Package engineio implements the server side of Engine.IO v4, the transport
+// layer of Socket.IO: HTTP long-polling, WebSocket, the polling -> WebSocket
+// upgrade, the heartbeat, and the packet and payload codec. It is
+// wire-compatible with the official engine.io 6.x Node.js server and knows
+// nothing about Socket.IO: the layer above implements Handler.
+//
+// A Server is an http.Handler; mount it on its path (default "/engine.io/"):
+//
+//	srv := engineio.NewServer(handler, nil)
+//	http.Handle("/engine.io/", srv)
+//
+// # Sending
+//
+// Session.Send queues messages on a bounded per-session queue and never
+// blocks: a client that does not read gets ErrQueueFull, and the layer above
+// decides (usually to close it). The queued Data is written as is and may
+// be shared by many sessions, so a broadcast is encoded once.
+//
+// # Concurrency
+//
+// Goroutines: polling uses none of its own; a held GET waits on its own
+// request goroutine and writes the whole queue as one payload when woken.
+// A WebSocket has one read goroutine (the upgraded request's) and a writer
+// goroutine started on demand that writes every queued frame in one
+// write/writev and exits when the queue is empty. Heartbeat, upgrade and
+// close deadlines are time.AfterFunc timers.
+//
+// Handler calls for one session never overlap and come in order: they are
+// made while holding the session's dispatch token (recvMu), taken by the
+// goroutine that read the packets (POST request, WebSocket read loop) or,
+// for OnClose, by whoever closes the session when the token is free, else by
+// the token holder when it finishes. The Handler may call any Session or
+// Server method, including Close, from inside a callback.
+//
+// Lock order: Session.recvMu (dispatch token) -> Session.mu -> Server.mu;
+// wsConn.wmu (write serialization) is never held while taking another lock.
+// No Handler method is called with Session.mu, Server.mu or wmu held.
+package engineio

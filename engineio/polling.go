@@ -1,0 +1,164 @@
+package engineio
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// servePolling handles a polling request of an existing session.
+func (s *Session) servePolling(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		s.serveGet(w, r)
+	case http.MethodPost:
+		s.servePost(w, r)
+	default:
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+}
+
+// serveGet answers a long-polling GET with everything queued, holding it
+// until something is (A6).
+func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.get != nil {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "overlap from client"}, '1')
+		return
+	}
+	wt := &pollWaiter{wake: make(chan struct{}, 1)}
+	s.get = wt
+	if len(s.queue) == 0 && s.state == stateOpen && s.transport == transportPolling {
+		s.mu.Unlock()
+		select {
+		case <-wt.wake:
+		case <-r.Context().Done():
+			select {
+			case <-wt.wake:
+			default:
+				s.mu.Lock()
+				if s.get == wt {
+					s.get = nil
+				}
+				s.mu.Unlock()
+				s.closeNow(ReasonTransportError, &ProtocolError{Reason: "poll connection closed prematurely", Err: r.Context().Err()}, 0)
+				return
+			}
+		}
+		s.mu.Lock()
+	}
+	if s.get == wt {
+		s.get = nil
+	}
+	var pkts []Packet
+	closing := false
+	switch s.state {
+	case stateClosed:
+		// answered by wt.reply below
+	case stateClosing:
+		pkts = s.takeQueueLocked()
+		closing = true
+	default:
+		if s.transport == transportPolling {
+			pkts = s.takeQueueLocked()
+		} else if wt.reply == 0 {
+			wt.reply = '6' // upgraded meanwhile
+		}
+	}
+	reply := wt.reply
+	s.mu.Unlock()
+
+	if closing {
+		if len(pkts) == 0 {
+			pkts = append(pkts, Packet{Type: PacketNoop})
+		}
+		pkts = append(pkts, Packet{Type: PacketClose})
+	} else if len(pkts) == 0 {
+		if reply == 0 {
+			reply = '6'
+		}
+		pkts = []Packet{{Type: PacketType(reply - '0')}}
+	}
+	writePayload(w, pkts)
+	if closing {
+		s.closeNow("", nil, 0) // keeps the orderly close reason
+	}
+}
+
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func writePayload(w http.ResponseWriter, pkts []Packet) {
+	bp := payloadPool.Get().(*[]byte)
+	b := AppendPayload((*bp)[:0], pkts...)
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	clear(pkts)
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		payloadPool.Put(bp)
+	}
+}
+
+// servePost processes every packet of a polling POST before answering "ok" (A7).
+func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/octet-stream" {
+		w.WriteHeader(http.StatusBadRequest)
+		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "invalid content"}, 0)
+		return
+	}
+	s.mu.Lock()
+	if s.posting {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "data request overlap from client"}, 0)
+		return
+	}
+	s.posting = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.posting = false
+		s.mu.Unlock()
+	}()
+
+	limit := s.srv.opts.MaxHTTPBufferSize
+	if r.ContentLength > limit {
+		tooLarge(w)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if int64(len(body)) > limit {
+		tooLarge(w)
+		return
+	}
+	if err != nil {
+		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "post read error", Err: err}, 0)
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+
+	s.recvMu.Lock()
+	if err := eachPacket(body, s.onPacket); err != nil && !s.closed.Load() {
+		s.closeNow(ReasonParseError, &ProtocolError{Reason: "parse error", Err: err}, 0)
+	}
+	s.endDispatch()
+
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("ok"))
+}
+
+func tooLarge(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+}

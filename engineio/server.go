@@ -1,0 +1,351 @@
+package engineio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is one Engine.IO "message" packet: text, or binary when Binary is set.
+type Message struct {
+	Data   []byte
+	Binary bool
+}
+
+// Handler receives the events of every session of a Server (the Socket.IO
+// layer implements it). Calls for one session never overlap.
+type Handler interface {
+	// OnOpen is called once per session, before any OnMessage; it may call s.Send.
+	OnOpen(s *Session)
+	// OnMessage is called in arrival order, never concurrently for one
+	// session; m.Data is owned by the callee.
+	OnMessage(s *Session, m Message)
+	// OnClose is called once, after the last OnMessage; reason is one of the
+	// Reason* strings (or the one given to CloseWithReason), cause may be nil.
+	OnClose(s *Session, reason string, cause error)
+}
+
+// Server is an Engine.IO v4 server; it is an http.Handler.
+type Server struct {
+	h    Handler
+	opts ServerOptions
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	closed   bool
+
+	// wg counts sessions until their OnClose returned, WebSocket read loops
+	// and writers. Add happens under mu while !closed, or while a counted
+	// session is not yet closed, so never on a zero counter after Close.
+	wg sync.WaitGroup
+}
+
+// NewServer returns a Server delivering session events to h. opts may be nil.
+func NewServer(h Handler, opts *ServerOptions) *Server {
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session)}
+	srv.log = srv.opts.Logger
+	return srv
+}
+
+// Options returns the effective options, defaults filled in.
+func (srv *Server) Options() ServerOptions {
+	o := srv.opts
+	o.Transports = append([]string(nil), o.Transports...)
+	return o
+}
+
+// ClientsCount returns the number of open sessions.
+func (srv *Server) ClientsCount() int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return len(srv.sessions)
+}
+
+// Close closes every session with ReasonServerShuttingDown (queued packets
+// are flushed first where a transport can take them) and waits until every
+// OnClose has returned and every connection is closed, or ctx is done.
+// Requests arriving afterwards are answered 503.
+func (srv *Server) Close(ctx context.Context) error {
+	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		return ErrServerClosed
+	}
+	srv.closed = true
+	all := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		all = append(all, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range all {
+		s.shutdown()
+	}
+	done := make(chan struct{})
+	go func() {
+		srv.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ServeHTTP handles Engine.IO requests: polling GET/POST and WebSocket upgrades.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, srv.opts.Path) {
+		http.NotFound(w, r)
+		return
+	}
+	upgrade := isWebSocketUpgrade(r)
+	if !upgrade && srv.opts.CORS != nil && srv.opts.CORS.apply(w, r) {
+		return // preflight answered
+	}
+	srv.mu.Lock()
+	closed := srv.closed
+	srv.mu.Unlock()
+	if closed {
+		http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
+		return
+	}
+
+	q := r.URL.Query()
+	transport := q.Get("transport")
+	if !srv.opts.transportEnabled(transport) {
+		srv.reject(w, r, upgrade, requestError(CodeUnknownTransport))
+		return
+	}
+	if invalidHeaderValue(r.Header.Get("Origin")) {
+		srv.reject(w, r, upgrade, requestError(CodeBadRequest))
+		return
+	}
+	if sid := q.Get("sid"); sid != "" {
+		s := srv.lookup(sid)
+		if s == nil {
+			srv.reject(w, r, upgrade, requestError(CodeUnknownSID))
+			return
+		}
+		if upgrade {
+			if transport != transportWebSocket {
+				srv.reject(w, r, upgrade, requestError(CodeBadRequest))
+				return
+			}
+			srv.serveUpgrade(w, r, s)
+			return
+		}
+		if s.Transport() != transport || transport != transportPolling {
+			srv.reject(w, r, upgrade, requestError(CodeBadRequest))
+			return
+		}
+		s.servePolling(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		srv.reject(w, r, upgrade, requestError(CodeBadHandshakeMethod))
+		return
+	}
+	if transport == transportWebSocket && !upgrade {
+		srv.reject(w, r, upgrade, requestError(CodeBadRequest))
+		return
+	}
+	if srv.opts.AllowRequest != nil {
+		if err := srv.opts.AllowRequest(r); err != nil {
+			srv.reject(w, r, upgrade, &RequestError{Code: CodeForbidden, Message: err.Error()})
+			return
+		}
+	}
+	if q.Get("EIO") != "4" {
+		srv.reject(w, r, upgrade, requestError(CodeUnsupportedProtocol))
+		return
+	}
+	if upgrade && transport != transportWebSocket {
+		srv.reject(w, r, upgrade, requestError(CodeBadRequest))
+		return
+	}
+	srv.handshake(w, r, transport)
+}
+
+// reject answers a refused request: JSON for plain HTTP, a bare 400 text
+// response for a WebSocket upgrade (written before upgrading).
+func (srv *Server) reject(w http.ResponseWriter, r *http.Request, upgrade bool, e *RequestError) {
+	srv.log.Debug("engineio: request rejected", "code", e.Code, "message", e.Message, "url", r.URL.String())
+	h := w.Header()
+	if upgrade {
+		h.Set("Connection", "close")
+		h.Set("Content-Type", "text/html")
+		h.Set("Content-Length", strconv.Itoa(len(e.Message)))
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(e.Message))
+		return
+	}
+	status := http.StatusBadRequest
+	if e.Code == CodeForbidden {
+		status = http.StatusForbidden
+	}
+	body := appendJSONError(nil, e)
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func appendJSONError(b []byte, e *RequestError) []byte {
+	b = append(b, `{"code":`...)
+	b = strconv.AppendInt(b, int64(e.Code), 10)
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, e.Message)
+	return append(b, '}')
+}
+
+// appendJSONString quotes s the way JavaScript's JSON.stringify does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// invalidHeaderValue reports characters Node rejects in a header value.
+func invalidHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c != '\t' && (c < 0x20 || c == 0x7f) {
+			return true
+		}
+	}
+	return false
+}
+
+func isWebSocketUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// lookup returns the open session sid, or nil. A session whose pong is
+// overdue is closed here, so an unknown-sid answer never depends on timer latency.
+func (srv *Server) lookup(sid string) *Session {
+	srv.mu.Lock()
+	s := srv.sessions[sid]
+	srv.mu.Unlock()
+	if s == nil || s.expire(time.Now()) {
+		return nil
+	}
+	return s
+}
+
+func (srv *Server) remove(s *Session) {
+	srv.mu.Lock()
+	if srv.sessions[s.id] == s {
+		delete(srv.sessions, s.id)
+	}
+	srv.mu.Unlock()
+}
+
+// newSID returns 20 URL-safe base64 characters of crypto randomness.
+func newSID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// openPacketData is the JSON of the open packet for sid.
+func (srv *Server) openPacketData(sid, transport string) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"sid":"`...)
+	b = append(b, sid...)
+	b = append(b, `","upgrades":[`...)
+	if transport == transportPolling && !srv.opts.DisableUpgrades && srv.opts.transportEnabled(transportWebSocket) {
+		b = append(b, `"websocket"`...)
+	}
+	b = append(b, `],"pingInterval":`...)
+	b = strconv.AppendInt(b, srv.opts.PingInterval.Milliseconds(), 10)
+	b = append(b, `,"pingTimeout":`...)
+	b = strconv.AppendInt(b, srv.opts.PingTimeout.Milliseconds(), 10)
+	b = append(b, `,"maxPayload":`...)
+	b = strconv.AppendInt(b, srv.opts.MaxHTTPBufferSize, 10)
+	return append(b, '}')
+}
+
+// handshake opens a new session on an already validated request.
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
+	var c *wsConn
+	if transport == transportWebSocket {
+		var ok bool
+		if c, ok = srv.acceptWebSocket(w, r); !ok {
+			return
+		}
+	}
+	s := newSession(srv, newSID(), r, transport)
+	s.queue = append(s.queue, Packet{Type: PacketOpen, Data: srv.openPacketData(s.id, transport)})
+	if srv.opts.InitialPacket != nil {
+		s.queue = append(s.queue, Packet{Type: PacketMessage, Data: srv.opts.InitialPacket})
+	}
+	s.ws = c
+
+	if c != nil {
+		c.s = s
+	}
+
+	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		if c != nil {
+			c.requestClose(0)
+			c.serve()
+		} else {
+			http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	srv.sessions[s.id] = s
+	srv.wg.Add(1)
+	srv.mu.Unlock()
+
+	s.log.Debug("engineio: session opened")
+	s.recvMu.Lock() // no OnMessage before OnOpen returned
+	s.mu.Lock()
+	s.schedulePingLocked(time.Now())
+	s.mu.Unlock()
+	srv.h.OnOpen(s)
+	s.endDispatch()
+
+	if c != nil {
+		s.mu.Lock()
+		s.kickLocked()
+		s.mu.Unlock()
+		c.serve()
+		return
+	}
+	if ck := srv.opts.Cookie; ck != nil {
+		http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: s.id, Path: ck.Path, Domain: ck.Domain,
+			MaxAge: ck.MaxAge, Secure: ck.Secure, HttpOnly: ck.HTTPOnly, SameSite: ck.SameSite})
+	}
+	s.serveGet(w, r)
+}

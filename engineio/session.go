@@ -1,0 +1,409 @@
+package engineio
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type sessionState int32
+
+const (
+	stateOpen    sessionState = iota
+	stateClosing              // orderly close: flushing the queue, accepting nothing new
+	stateClosed
+)
+
+// pollingCloseTimeout bounds how long an orderly polling close waits for
+// the GET that carries the close packet (Node's closeTimeout).
+const pollingCloseTimeout = 30 * time.Second
+
+// noopInterval is how often a pending GET is released with a noop while an
+// upgrade is being probed (Node's check interval).
+const noopInterval = 100 * time.Millisecond
+
+// Session is one Engine.IO connection (a "socket" in the JS server).
+type Session struct {
+	srv *Server
+	id  string
+	req *http.Request
+	log *slog.Logger
+
+	// recvMu is held while the Handler is called for this session, so that
+	// calls never overlap. It is a dispatch token, not a state lock: the
+	// handler may call any Session method while it is held.
+	recvMu         sync.Mutex
+	closeDelivered bool        // guarded by recvMu
+	closed         atomic.Bool // set once the state is stateClosed; OnClose is then due
+
+	mu         sync.Mutex
+	state      sessionState
+	reason     string // close reason, set when leaving stateOpen
+	cause      error
+	transport  string
+	data       any
+	queue      []Packet
+	queueBytes int
+	spare      []Packet // recycled queue backing array (websocket writer)
+
+	// polling
+	get        *pollWaiter // the held GET, if any
+	posting    bool        // a POST is being processed
+	closeTimer *time.Timer // orderly polling close deadline
+
+	// websocket
+	ws      *wsConn // the session's WebSocket once it is the transport
+	writing bool    // a writer goroutine is running
+	inWrite bool    // the writer is inside a write call
+
+	// upgrade
+	probe        *wsConn // WebSocket being probed
+	probed       bool    // "3probe" sent: release pending GETs with noops
+	upgraded     bool
+	upgradeTimer *time.Timer
+	noopTimer    *time.Timer
+
+	// heartbeat
+	pingGen   uint64
+	pingDue   time.Time // when the current ping is (or was) due
+	pingTimer *time.Timer
+	pongTimer *time.Timer
+}
+
+type pollWaiter struct {
+	wake  chan struct{}
+	reply byte // packet type digit to answer with when nothing is queued ('1' close, '6' noop)
+}
+
+func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
+	req := r.Clone(context.Background())
+	req.Body = http.NoBody
+	return &Session{srv: srv, id: id, req: req, transport: transport,
+		log: srv.log.With("sid", id)}
+}
+
+// ID returns the session id (sid).
+func (s *Session) ID() string { return s.id }
+
+// Request returns the handshake request (headers, URL, RemoteAddr, TLS);
+// its body is not readable.
+func (s *Session) Request() *http.Request { return s.req }
+
+// Transport returns the current transport: "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// SetData stores v in the session's one slot for the layer above.
+func (s *Session) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Data returns what SetData stored.
+func (s *Session) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// Send queues all msgs atomically, in order, and never blocks. It returns
+// ErrQueueFull (nothing queued) when the bounds MaxQueuePackets or
+// MaxQueueBytes would be exceeded (a message alone in the queue is always
+// accepted), and ErrClosed once the session is closing. msgs' Data must not
+// be modified afterwards; it may be shared between sessions.
+func (s *Session) Send(msgs ...Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return ErrClosed
+	}
+	if !s.fitsLocked(msgs) {
+		return ErrQueueFull
+	}
+	s.enqueueLocked(msgs)
+	return nil
+}
+
+// SendVolatile queues msgs only if the transport can write them right now
+// (polling: a GET is waiting; websocket: no write in progress), like a JS
+// volatile emit. It reports whether they were queued.
+func (s *Session) SendVolatile(msgs ...Message) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || !s.fitsLocked(msgs) {
+		return false
+	}
+	switch {
+	case s.transport == transportPolling && s.get == nil,
+		s.transport == transportWebSocket && s.inWrite:
+		return false
+	}
+	s.enqueueLocked(msgs)
+	return true
+}
+
+func (s *Session) fitsLocked(msgs []Message) bool {
+	if len(s.queue) == 0 {
+		return len(msgs) <= s.srv.opts.MaxQueuePackets
+	}
+	n := s.queueBytes
+	for _, m := range msgs {
+		n += len(m.Data)
+	}
+	return len(s.queue)+len(msgs) <= s.srv.opts.MaxQueuePackets && n <= s.srv.opts.MaxQueueBytes
+}
+
+func (s *Session) enqueueLocked(msgs []Message) {
+	for _, m := range msgs {
+		s.queue = append(s.queue, Packet{Type: PacketMessage, Data: m.Data, Binary: m.Binary})
+		s.queueBytes += len(m.Data)
+	}
+	s.kickLocked()
+}
+
+// kickLocked makes the current transport write what is queued.
+func (s *Session) kickLocked() {
+	switch s.transport {
+	case transportPolling:
+		if s.get != nil {
+			s.get.release(0)
+		}
+	case transportWebSocket:
+		if !s.writing && s.ws != nil && (len(s.queue) > 0 || s.state == stateClosing) {
+			s.writing = true
+			s.srv.wg.Add(1)
+			go s.writeLoop(s.ws)
+		}
+	}
+}
+
+// release wakes the held GET; reply is used when nothing is queued.
+func (w *pollWaiter) release(reply byte) {
+	if reply != 0 {
+		w.reply = reply
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueueLocked removes and returns everything queued.
+func (s *Session) takeQueueLocked() []Packet {
+	q := s.queue
+	s.queue, s.spare = s.spare[:0], nil
+	s.queueBytes = 0
+	return q
+}
+
+// Close closes the session from the server side ("forced close"): queued
+// packets are flushed first, then polling clients get a close packet and
+// WebSocket clients a close frame.
+func (s *Session) Close() { s.CloseWithReason(ReasonForcedClose) }
+
+// CloseWithReason is Close with the reason given to OnClose.
+func (s *Session) CloseWithReason(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeOrderlyLocked(reason)
+}
+
+// shutdown is the server-wide close: orderly, but a polling session that
+// has no GET waiting is closed at once.
+func (s *Session) shutdown() {
+	s.mu.Lock()
+	s.closeOrderlyLocked(ReasonServerShuttingDown)
+	immediate := s.state == stateClosing && s.transport == transportPolling && s.get == nil
+	s.mu.Unlock()
+	if immediate {
+		s.closeNow(ReasonServerShuttingDown, nil, 0)
+	}
+}
+
+func (s *Session) closeOrderlyLocked(reason string) {
+	if s.state != stateOpen {
+		return
+	}
+	s.state, s.reason = stateClosing, reason
+	s.stopHeartbeatLocked()
+	switch s.transport {
+	case transportPolling:
+		if s.get != nil {
+			s.get.release(0) // answers the queue and the close packet
+		} else {
+			s.closeTimer = time.AfterFunc(pollingCloseTimeout, func() { s.closeNow(reason, nil, 0) })
+		}
+	case transportWebSocket:
+		s.kickLocked() // the writer flushes, then closes
+	}
+}
+
+// closeNow closes the session at once: the queue is dropped, a held GET is
+// answered getReply ('1' close, '6' noop), WebSockets are closed, the sid is
+// forgotten, and OnClose is delivered.
+func (s *Session) closeNow(reason string, cause error, getReply byte) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	if s.state == stateClosing {
+		reason = s.reason // an orderly close keeps its reason
+	}
+	s.state, s.reason, s.cause = stateClosed, reason, cause
+	s.stopHeartbeatLocked()
+	s.stopUpgradeLocked()
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
+	}
+	clear(s.queue)
+	s.queue, s.spare, s.queueBytes = nil, nil, 0
+	if s.get != nil {
+		if getReply == 0 {
+			getReply = '1'
+		}
+		s.get.release(getReply)
+	}
+	ws, probe := s.ws, s.probe
+	s.probe = nil
+	s.mu.Unlock()
+
+	if ws != nil {
+		ws.requestClose(0)
+	}
+	if probe != nil {
+		probe.requestClose(0)
+	}
+	s.srv.remove(s)
+	s.log.Debug("engineio: session closed", "reason", reason, "cause", cause)
+	s.closed.Store(true)
+	if s.recvMu.TryLock() {
+		s.endDispatch()
+	}
+	// else: the goroutine inside the Handler delivers OnClose in endDispatch
+}
+
+// endDispatch releases recvMu, first delivering OnClose if the session has
+// closed and it has not been delivered yet.
+func (s *Session) endDispatch() {
+	for {
+		if s.closed.Load() && !s.closeDelivered {
+			s.closeDelivered = true
+			s.mu.Lock()
+			reason, cause := s.reason, s.cause
+			s.mu.Unlock()
+			s.srv.h.OnClose(s, reason, cause)
+			s.srv.wg.Done()
+		}
+		s.recvMu.Unlock()
+		// closeNow may have failed its TryLock while we held recvMu.
+		if !s.closed.Load() || !s.recvMu.TryLock() {
+			return
+		}
+		if s.closeDelivered {
+			s.recvMu.Unlock()
+			return
+		}
+	}
+}
+
+// deliver hands a message to the Handler; recvMu must be held.
+func (s *Session) deliver(m Message) {
+	if s.closed.Load() {
+		return
+	}
+	s.mu.Lock()
+	open := s.state == stateOpen
+	s.mu.Unlock()
+	if open {
+		s.srv.h.OnMessage(s, m)
+	}
+}
+
+// onPacket handles one packet from the client on the current transport;
+// recvMu must be held. It reports whether to keep reading.
+func (s *Session) onPacket(p Packet) bool {
+	switch p.Type {
+	case PacketMessage:
+		s.deliver(Message{Data: p.Data, Binary: p.Binary})
+	case PacketPong:
+		s.onPong()
+	case PacketPing:
+		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "invalid heartbeat direction"}, 0)
+		return false
+	case PacketClose:
+		s.closeNow(ReasonTransportClose, nil, '6')
+		return false
+	}
+	return !s.closed.Load()
+}
+
+// Heartbeat: pingDue is when the current ping is due; the session expires
+// pingTimeout after it unless a pong arrived (which moves pingDue).
+
+func (s *Session) schedulePingLocked(now time.Time) {
+	s.stopHeartbeatLocked()
+	s.pingGen++
+	gen := s.pingGen
+	s.pingDue = now.Add(s.srv.opts.PingInterval)
+	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.onPingTimer(gen) })
+}
+
+func (s *Session) stopHeartbeatLocked() {
+	s.pingGen++
+	if s.pingTimer != nil {
+		s.pingTimer.Stop()
+	}
+	if s.pongTimer != nil {
+		s.pongTimer.Stop()
+	}
+}
+
+func (s *Session) onPingTimer(gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gen != s.pingGen || s.state != stateOpen {
+		return
+	}
+	s.queue = append(s.queue, Packet{Type: PacketPing})
+	s.pongTimer = time.AfterFunc(time.Until(s.pingDue.Add(s.srv.opts.PingTimeout)), func() { s.onPongTimeout(gen) })
+	s.kickLocked()
+}
+
+func (s *Session) onPongTimeout(gen uint64) {
+	s.mu.Lock()
+	stale := gen != s.pingGen || s.state != stateOpen
+	s.mu.Unlock()
+	if !stale {
+		s.closeNow(ReasonPingTimeout, nil, '1')
+	}
+}
+
+func (s *Session) onPong() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateOpen {
+		s.schedulePingLocked(time.Now())
+	}
+}
+
+// expire closes the session if its pong is overdue at now and reports
+// whether the session is (now) closed.
+func (s *Session) expire(now time.Time) bool {
+	s.mu.Lock()
+	state := s.state
+	overdue := state == stateOpen && !now.Before(s.pingDue.Add(s.srv.opts.PingTimeout))
+	s.mu.Unlock()
+	if overdue {
+		s.closeNow(ReasonPingTimeout, nil, '1')
+		return true
+	}
+	return state == stateClosed
+}

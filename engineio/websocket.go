@@ -1,0 +1,447 @@
+package engineio
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// largeFrame is the payload size from which the writer hands the message's
+// own bytes to writev instead of copying them into the frame buffer.
+const largeFrame = 2048
+
+// closeGrace bounds the close handshake: writing our close frame and
+// draining the peer's bytes until it closes too.
+const closeGrace = time.Second
+
+var errMessageTooBig = errors.New("engineio: websocket message too big")
+
+// wsConn is one WebSocket connection: the session's transport or a probe.
+// Its read loop runs on the goroutine of the upgraded HTTP request and is
+// the only one to close the connection.
+type wsConn struct {
+	srv  *Server
+	s    *Session
+	conn net.Conn
+	br   *bufio.Reader
+
+	wmu sync.Mutex // serializes writes to conn
+
+	closeReq  atomic.Bool   // the session asked the read loop to close
+	closeCode atomic.Uint32 // status for our close frame; 0 = none (peer sees 1005)
+}
+
+// wsEnd says why a read loop ended.
+type wsEnd struct {
+	reason    string        // session close reason; "" when the close was requested by the session
+	err       error         // cause
+	code      ws.StatusCode // status of our close frame (0 = none)
+	text      string        // close frame reason text
+	peerClose bool          // the peer sent a close frame
+}
+
+// acceptWebSocket upgrades r; the returned conn counts in srv.wg until its
+// read loop ends.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsConn, bool) {
+	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
+		return nil, false
+	}
+	srv.wg.Add(1)
+	srv.mu.Unlock()
+	conn, rw, _, err := ws.HTTPUpgrader{}.Upgrade(r, w)
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		srv.wg.Done()
+		srv.log.Debug("engineio: websocket upgrade failed", "err", err)
+		return nil, false
+	}
+	var rd io.Reader = conn
+	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
+		pre, _ := rw.Reader.Peek(n)
+		rd = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), conn)
+	}
+	return &wsConn{srv: srv, conn: conn, br: bufio.NewReaderSize(rd, 512)}, true
+}
+
+// serveUpgrade handles a WebSocket request carrying the sid of a polling
+// session: it becomes the probe of an upgrade (A9), or is closed at once
+// when the session is already upgrading or upgraded.
+func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
+	c, ok := srv.acceptWebSocket(w, r)
+	if !ok {
+		return
+	}
+	c.s = s
+	s.mu.Lock()
+	if s.state != stateOpen || s.transport != transportPolling || s.probe != nil || s.upgraded {
+		s.mu.Unlock()
+		c.requestClose(0)
+	} else {
+		s.probe = c
+		s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(c) })
+		s.mu.Unlock()
+	}
+	c.serve()
+}
+
+func (s *Session) abortUpgrade(c *wsConn) {
+	s.mu.Lock()
+	if s.probe == c {
+		s.probe = nil
+		s.stopUpgradeLocked()
+	}
+	s.mu.Unlock()
+	c.requestClose(0)
+}
+
+func (s *Session) stopUpgradeLocked() {
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+		s.upgradeTimer = nil
+	}
+	if s.noopTimer != nil {
+		s.noopTimer.Stop()
+		s.noopTimer = nil
+	}
+	s.probed = false
+}
+
+// onNoopTimer releases a held GET with a noop while the upgrade is probed,
+// so the client's polling cycle ends.
+func (s *Session) onNoopTimer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.probed || s.state == stateClosed {
+		return
+	}
+	if s.get != nil {
+		s.get.release('6')
+	}
+	s.noopTimer.Reset(noopInterval)
+}
+
+// onProbePacket handles a packet on the probing WebSocket; it reports
+// whether to keep reading.
+func (s *Session) onProbePacket(c *wsConn, p Packet) bool {
+	switch {
+	case p.Type == PacketPing && string(p.Data) == "probe":
+		if c.writePackets([]Packet{{Type: PacketPong, Data: []byte("probe")}}) != nil {
+			s.abortUpgrade(c)
+			return false
+		}
+		s.mu.Lock()
+		if s.probe == c && !s.probed {
+			s.probed = true
+			s.noopTimer = time.AfterFunc(noopInterval, s.onNoopTimer)
+		}
+		s.mu.Unlock()
+		return true
+	case p.Type == PacketUpgrade:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.probe != c || s.state == stateClosed {
+			return false
+		}
+		s.stopUpgradeLocked()
+		s.probe, s.ws = nil, c
+		s.upgraded, s.transport = true, transportWebSocket
+		if s.closeTimer != nil {
+			s.closeTimer.Stop() // an orderly close now finishes on the WebSocket
+		}
+		if s.get != nil {
+			s.get.release('6')
+		}
+		s.kickLocked()
+		s.log.Debug("engineio: upgraded", "transport", transportWebSocket)
+		return true
+	default:
+		s.abortUpgrade(c)
+		return false
+	}
+}
+
+// onWSPacket routes a packet read from c; it reports whether to keep reading.
+func (s *Session) onWSPacket(c *wsConn, p Packet) bool {
+	s.mu.Lock()
+	isMain, isProbe := s.ws == c, s.probe == c
+	s.mu.Unlock()
+	switch {
+	case isMain:
+		s.recvMu.Lock()
+		keep := s.onPacket(p)
+		s.endDispatch()
+		return keep
+	case isProbe:
+		return s.onProbePacket(c, p)
+	}
+	return false
+}
+
+// writeLoop writes everything queued on c, as few writes as possible, and
+// exits when the queue is empty; kickLocked starts it again on demand.
+func (s *Session) writeLoop(c *wsConn) {
+	defer s.srv.wg.Done()
+	for {
+		s.mu.Lock()
+		if s.ws != c || s.state == stateClosed || len(s.queue) == 0 {
+			s.writing = false
+			finish := s.ws == c && s.state == stateClosing && len(s.queue) == 0
+			s.mu.Unlock()
+			if finish {
+				s.closeNow("", nil, 0) // orderly close: everything is written
+			}
+			return
+		}
+		pkts := s.takeQueueLocked()
+		s.inWrite = true
+		s.mu.Unlock()
+
+		err := c.writePackets(pkts)
+		clear(pkts)
+
+		s.mu.Lock()
+		s.inWrite = false
+		if s.spare == nil && cap(pkts) <= 4*DefaultMaxQueuePackets {
+			s.spare = pkts[:0]
+		}
+		if err != nil {
+			s.writing = false
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.closeNow(ReasonTransportError, err, 0)
+			return
+		}
+	}
+}
+
+var frameBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// writePackets writes pkts as WebSocket frames (server frames are unmasked)
+// in one write, or one writev when large payloads are not copied.
+func (c *wsConn) writePackets(pkts []Packet) error {
+	bp := frameBufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	var bufs net.Buffers
+	mark := 0
+	for _, p := range pkts {
+		n, op := len(p.Data), ws.OpBinary
+		if !p.Binary {
+			n, op = n+1, ws.OpText
+		}
+		b = appendFrameHeader(b, op, n)
+		if !p.Binary {
+			b = append(b, '0'+byte(p.Type))
+		}
+		if len(p.Data) < largeFrame {
+			b = append(b, p.Data...)
+			continue
+		}
+		bufs = append(bufs, b[mark:], p.Data)
+		mark = len(b)
+	}
+	var err error
+	c.wmu.Lock()
+	if bufs == nil {
+		_, err = c.conn.Write(b)
+	} else {
+		if mark < len(b) {
+			bufs = append(bufs, b[mark:])
+		}
+		_, err = bufs.WriteTo(c.conn)
+	}
+	c.wmu.Unlock()
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		frameBufPool.Put(bp)
+	}
+	return err
+}
+
+func appendFrameHeader(b []byte, op ws.OpCode, n int) []byte {
+	b = append(b, 0x80|byte(op))
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		return binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+}
+
+func (c *wsConn) writeControl(op ws.OpCode, payload []byte) error {
+	var buf [2 + 125]byte
+	b := appendFrameHeader(buf[:0], op, len(payload))
+	b = append(b, payload...)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.conn.Write(b)
+	return err
+}
+
+// requestClose makes the read loop close the connection with status code
+// (0 = none) and unblocks pending reads and, within closeGrace, writes.
+func (c *wsConn) requestClose(code ws.StatusCode) {
+	if c.closeReq.Swap(true) {
+		return
+	}
+	c.closeCode.Store(uint32(code))
+	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+	_ = c.conn.SetWriteDeadline(time.Now().Add(closeGrace))
+}
+
+// serve runs the read loop, then tells the session and closes the connection.
+func (c *wsConn) serve() {
+	defer c.srv.wg.Done()
+	end := c.readLoop()
+	s := c.s
+	s.mu.Lock()
+	isMain, isProbe := s.ws == c, s.probe == c
+	if isProbe {
+		s.probe = nil
+		s.stopUpgradeLocked()
+	}
+	s.mu.Unlock()
+	if isMain && end.reason != "" {
+		s.closeNow(end.reason, end.err, 0)
+	}
+	c.finish(end)
+}
+
+// finish sends our close frame, half-closes, drains what the peer still
+// sends (so our close frame is not lost to a reset) and closes.
+func (c *wsConn) finish(end wsEnd) {
+	code, text := end.code, end.text
+	if end.reason == "" && !end.peerClose {
+		code = ws.StatusCode(c.closeCode.Load())
+	}
+	var body []byte
+	if code != 0 {
+		body = ws.NewCloseFrameBody(code, text)
+	}
+	deadline := time.Now().Add(closeGrace)
+	_ = c.conn.SetWriteDeadline(deadline)
+	_ = c.writeControl(ws.OpClose, body)
+	if hc, ok := c.conn.(interface{ CloseWrite() error }); ok {
+		_ = hc.CloseWrite()
+	}
+	if !end.peerClose {
+		_ = c.conn.SetReadDeadline(deadline)
+		_, _ = io.Copy(io.Discard, c.br)
+	}
+	c.conn.Close()
+}
+
+// readLoop reads frames until the connection ends, handing every complete
+// message to the session.
+func (c *wsConn) readLoop() wsEnd {
+	limit := c.srv.opts.MaxHTTPBufferSize
+	var (
+		msg   []byte
+		msgOp ws.OpCode
+		inMsg bool
+		ctl   [125]byte
+	)
+	for {
+		h, err := ws.ReadHeader(c.br)
+		if err != nil {
+			return c.readError(err)
+		}
+		if h.Rsv != 0 || !h.Masked {
+			return protocolEnd("reserved bits or unmasked frame")
+		}
+		if h.OpCode.IsControl() {
+			if h.Length > 125 || !h.Fin {
+				return protocolEnd("invalid control frame")
+			}
+			p := ctl[:h.Length]
+			if _, err := io.ReadFull(c.br, p); err != nil {
+				return c.readError(err)
+			}
+			ws.Cipher(p, h.Mask, 0)
+			switch h.OpCode {
+			case ws.OpPing:
+				if err := c.writeControl(ws.OpPong, p); err != nil {
+					return c.readError(err)
+				}
+			case ws.OpClose:
+				end := wsEnd{reason: ReasonTransportClose, peerClose: true}
+				if len(p) >= 2 {
+					end.code = ws.StatusCode(binary.BigEndian.Uint16(p))
+				}
+				return end
+			case ws.OpPong:
+			default:
+				return protocolEnd("reserved opcode")
+			}
+			continue
+		}
+		switch h.OpCode {
+		case ws.OpText, ws.OpBinary:
+			if inMsg {
+				return protocolEnd("new message inside a fragmented one")
+			}
+			inMsg, msgOp, msg = true, h.OpCode, nil
+		case ws.OpContinuation:
+			if !inMsg {
+				return protocolEnd("continuation without a message")
+			}
+		default:
+			return protocolEnd("reserved opcode")
+		}
+		if h.Length > limit-int64(len(msg)) {
+			return wsEnd{reason: ReasonTransportError, err: errMessageTooBig, code: ws.StatusMessageTooBig, text: "message too big"}
+		}
+		start := len(msg)
+		msg = append(msg, make([]byte, h.Length)...)
+		if _, err := io.ReadFull(c.br, msg[start:]); err != nil {
+			return c.readError(err)
+		}
+		ws.Cipher(msg[start:], h.Mask, 0)
+		if !h.Fin {
+			continue
+		}
+		inMsg = false
+		p := Packet{Type: PacketMessage, Data: msg, Binary: true}
+		if msgOp == ws.OpText {
+			if !utf8.Valid(msg) {
+				return wsEnd{reason: ReasonTransportError, err: errors.New("engineio: invalid UTF-8 in text frame"), code: ws.StatusInvalidFramePayloadData}
+			}
+			if p, err = DecodePacket(msg); err != nil {
+				return wsEnd{reason: ReasonParseError, err: &ProtocolError{Reason: "parse error", Err: err}}
+			}
+		}
+		msg = nil
+		if c.closeReq.Load() || !c.s.onWSPacket(c, p) {
+			return wsEnd{}
+		}
+	}
+}
+
+func (c *wsConn) readError(err error) wsEnd {
+	if c.closeReq.Load() {
+		return wsEnd{}
+	}
+	return wsEnd{reason: ReasonTransportClose, err: err}
+}
+
+func protocolEnd(what string) wsEnd {
+	return wsEnd{reason: ReasonTransportError, err: &ProtocolError{Reason: "websocket: " + what}, code: ws.StatusProtocolError}
+}
