@@ -98,7 +98,8 @@ func (d *Decoder) decodeText(s []byte) (*Packet, int, error) {
 				n = n*10 + int(s[i]-'0')
 			}
 		}
-		if i == start || i >= len(s) || s[i] != '-' {
+		// socket.io-parser 4.2.7 refuses a count below 1, like a malformed one.
+		if i == start || i >= len(s) || s[i] != '-' || n < 1 {
 			return nil, 0, fmt.Errorf("%w: malformed attachment count", ErrIllegalAttachments)
 		}
 		if n > maxN {
@@ -142,6 +143,11 @@ func (d *Decoder) decodeText(s []byte) (*Packet, int, error) {
 	}
 
 	if i < len(s) {
+		if isSpace(s[i]) {
+			// JS would read leading whitespace as part of an ack id (Number(" ")
+			// is 0); no client sends it, so refuse it rather than guess.
+			return nil, 0, fmt.Errorf("%w: whitespace before the payload", ErrInvalidPayload)
+		}
 		p.Data = trimSpace(s[i:])
 		if err := checkPayload(p.Type, p.Data); err != nil {
 			return nil, 0, err

@@ -55,10 +55,15 @@ type Packet struct {
 
 // AppendText appends the text form of p, <type>[<n>-][<nsp>,][<id>][<json>],
 // to dst. For BinaryEvent and BinaryAck, n is len(p.Attachments), each of which
-// the transport sends as its own binary message after the text.
+// the transport sends as its own binary message after the text; without
+// attachments they are written as Event and Ack (JS refuses a count of 0).
 func (p *Packet) AppendText(dst []byte) []byte {
-	dst = append(dst, '0'+byte(p.Type))
-	if p.Type.IsBinary() {
+	t := p.Type
+	if t.IsBinary() && len(p.Attachments) == 0 {
+		t -= BinaryEvent - Event
+	}
+	dst = append(dst, '0'+byte(t))
+	if t.IsBinary() {
 		dst = strconv.AppendInt(dst, int64(len(p.Attachments)), 10)
 		dst = append(dst, '-')
 	}
