@@ -331,7 +331,7 @@ func TestInteropHeartbeat(t *testing.T) {
 			// The server schedules each ping after the previous pong, so 20
 			// pings prove 19 pongs arrived. The timeout is generous because
 			// the machine may be loaded; it does not weaken that proof.
-			opts := &engineio.ServerOptions{PingInterval: 50 * time.Millisecond, PingTimeout: 2 * time.Second}
+			opts := &engineio.ServerOptions{PingInterval: 50 * time.Millisecond, PingTimeout: 5 * time.Second}
 			pr := startPeer(t, m, opts, true)
 			const pings = 20
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
