@@ -1,0 +1,257 @@
+package adapter
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/seed9706/socketio/parser"
+)
+
+// InMemory is the adapter of a single server (JS socket.io-adapter's
+// Adapter): rooms live in this process and every operation is local.
+// Cluster adapters can embed it for their local part.
+type InMemory struct {
+	nsp Namespace
+
+	mu    sync.RWMutex
+	rooms map[string]map[string]struct{} // room -> socket ids
+	sids  map[string]*member             // socket id -> its handle and rooms
+}
+
+type member struct {
+	sock  Socket
+	rooms map[string]struct{}
+}
+
+// NewInMemory returns the in-memory adapter of nsp. It is a Factory.
+func NewInMemory(nsp Namespace) Adapter { return newInMemory(nsp) }
+
+func newInMemory(nsp Namespace) *InMemory {
+	return &InMemory{
+		nsp:   nsp,
+		rooms: make(map[string]map[string]struct{}),
+		sids:  make(map[string]*member),
+	}
+}
+
+// Init does nothing.
+func (a *InMemory) Init(context.Context) error { return nil }
+
+// Close does nothing.
+func (a *InMemory) Close(context.Context) error { return nil }
+
+// ServerCount is always 1.
+func (a *InMemory) ServerCount(context.Context) (int, error) { return 1, nil }
+
+// AddAll adds s to rooms.
+func (a *InMemory) AddAll(s Socket, rooms []string) {
+	id := s.ID()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m := a.sids[id]
+	if m == nil {
+		m = &member{sock: s, rooms: make(map[string]struct{}, len(rooms))}
+		a.sids[id] = m
+	}
+	for _, room := range rooms {
+		m.rooms[room] = struct{}{}
+		set := a.rooms[room]
+		if set == nil {
+			set = make(map[string]struct{})
+			a.rooms[room] = set
+		}
+		set[id] = struct{}{}
+	}
+}
+
+// Del removes the socket id from room.
+func (a *InMemory) Del(id, room string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if m := a.sids[id]; m != nil {
+		delete(m.rooms, room)
+	}
+	a.delFromRoom(id, room)
+}
+
+func (a *InMemory) delFromRoom(id, room string) {
+	set := a.rooms[room]
+	if set == nil {
+		return
+	}
+	delete(set, id)
+	if len(set) == 0 {
+		delete(a.rooms, room)
+	}
+}
+
+// DelAll removes the socket id from every room and forgets it.
+func (a *InMemory) DelAll(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m := a.sids[id]
+	if m == nil {
+		return
+	}
+	for room := range m.rooms {
+		a.delFromRoom(id, room)
+	}
+	delete(a.sids, id)
+}
+
+// SocketRooms returns the rooms of the socket id.
+func (a *InMemory) SocketRooms(id string) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	m := a.sids[id]
+	if m == nil {
+		return nil
+	}
+	out := make([]string, 0, len(m.rooms))
+	for room := range m.rooms {
+		out = append(out, room)
+	}
+	return out
+}
+
+// Sockets returns the ids of the connected sockets in any of rooms.
+func (a *InMemory) Sockets(_ context.Context, rooms []string) ([]string, error) {
+	targets := a.Select(BroadcastOptions{Rooms: rooms})
+	ids := make([]string, len(targets))
+	for i, s := range targets {
+		ids[i] = s.ID()
+	}
+	return ids, nil
+}
+
+// Select returns the connected local sockets that opts selects: the members
+// of any of opts.Rooms (every socket when empty), once each, minus the
+// members of opts.Except.
+func (a *InMemory) Select(opts BroadcastOptions) []Socket {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	excluded := func(id string) bool {
+		for _, room := range opts.Except {
+			if _, ok := a.rooms[room][id]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Socket
+	add := func(id string) {
+		if excluded(id) {
+			return
+		}
+		if m := a.sids[id]; m != nil && m.sock.Connected() {
+			out = append(out, m.sock)
+		}
+	}
+	if len(opts.Rooms) == 0 {
+		out = make([]Socket, 0, len(a.sids))
+		for id := range a.sids {
+			add(id)
+		}
+		return out
+	}
+	if len(opts.Rooms) == 1 {
+		for id := range a.rooms[opts.Rooms[0]] {
+			add(id)
+		}
+		return out
+	}
+	seen := make(map[string]struct{})
+	for _, room := range opts.Rooms {
+		for id := range a.rooms[room] {
+			if _, dup := seen[id]; dup {
+				continue
+			}
+			seen[id] = struct{}{}
+			add(id)
+		}
+	}
+	return out
+}
+
+// Broadcast encodes p once and queues it for every selected socket.
+func (a *InMemory) Broadcast(_ context.Context, p *parser.Packet, opts BroadcastOptions) error {
+	p.Namespace = a.nsp.Name()
+	prepared, err := a.nsp.Prepare(p)
+	if err != nil {
+		return err
+	}
+	for _, s := range a.Select(opts) {
+		s.Deliver(prepared, opts.Flags)
+	}
+	return nil
+}
+
+// BroadcastWithAck gives p a fresh ack id, registers ack on every selected
+// socket, queues p for them and reports how many were reached.
+func (a *InMemory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts BroadcastOptions,
+	clientCount func(int), ack func(*parser.Packet)) error {
+	p.Namespace = a.nsp.Name()
+	p.ID, p.HasID = a.nsp.NextAckID(), true
+	prepared, err := a.nsp.Prepare(p)
+	if err != nil {
+		clientCount(0)
+		return err
+	}
+	n := 0
+	for _, s := range a.Select(opts) {
+		// Register first: the reply may arrive before Deliver returns.
+		if s.ExpectAck(p.ID, ack) && s.Deliver(prepared, opts.Flags) {
+			n++
+		}
+	}
+	clientCount(n)
+	return nil
+}
+
+// FetchSockets returns the selected local sockets.
+func (a *InMemory) FetchSockets(_ context.Context, opts BroadcastOptions) ([]SocketDetails, error) {
+	targets := a.Select(opts)
+	out := make([]SocketDetails, len(targets))
+	for i, s := range targets {
+		out[i] = s
+	}
+	return out, nil
+}
+
+// AddSockets makes the selected sockets join rooms.
+func (a *InMemory) AddSockets(_ context.Context, opts BroadcastOptions, rooms []string) error {
+	for _, s := range a.Select(opts) {
+		s.Join(rooms...)
+	}
+	return nil
+}
+
+// DelSockets makes the selected sockets leave rooms.
+func (a *InMemory) DelSockets(_ context.Context, opts BroadcastOptions, rooms []string) error {
+	for _, s := range a.Select(opts) {
+		s.Leave(rooms...)
+	}
+	return nil
+}
+
+// DisconnectSockets disconnects the selected sockets.
+func (a *InMemory) DisconnectSockets(_ context.Context, opts BroadcastOptions, close bool) error {
+	for _, s := range a.Select(opts) {
+		s.Disconnect(close)
+	}
+	return nil
+}
+
+// ServerSideEmit fails: a single server has no one to talk to.
+func (a *InMemory) ServerSideEmit(context.Context, []json.RawMessage, func([]json.RawMessage, error)) error {
+	return ErrServerSideEmitUnsupported
+}
+
+// PersistSession does nothing: this adapter does not recover sessions.
+func (a *InMemory) PersistSession(*Session) {}
+
+// RestoreSession always returns nil: this adapter does not recover sessions.
+func (a *InMemory) RestoreSession(context.Context, string, string) (*Session, error) {
+	return nil, nil
+}

@@ -1,0 +1,177 @@
+// Command benchserver is the Socket.IO server that benchmarks and cluster
+// tests start (CONTRACTS.md section 2): default options, CORS reflecting any
+// origin with credentials, and the event set of the contract on "/",
+// "/private" and the dynamic namespaces "^/dyn-[0-9]+$".
+//
+//	go run ./e2e/benchserver -addr 127.0.0.1:3000
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+
+	"github.com/seed9706/socketio/engineio"
+	"github.com/seed9706/socketio/socketio"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
+	redisURL := flag.String("redis", "", "Redis URL of the cluster (not supported yet)")
+	recovery := flag.Bool("recovery", false, "enable connection state recovery (not supported yet)")
+	flag.Parse()
+	if *redisURL != "" || *recovery {
+		fmt.Fprintln(os.Stderr, "benchserver: -redis and -recovery are not supported yet by this build")
+		os.Exit(2)
+	}
+	if err := run(*addr); err != nil {
+		log.Fatal("benchserver: ", err)
+	}
+}
+
+func run(addr string) error {
+	srv := newServer()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Printf("benchserver listening on %s\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Close(shutdown)
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newServer() *socketio.Server {
+	srv := socketio.NewServer(&socketio.ServerOptions{
+		CORS: &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true},
+	})
+	root := srv.Of("/")
+	root.OnConnection(func(s *socketio.Socket) { registerEvents(root, s) })
+
+	private := srv.Of("/private")
+	private.Use(func(s *socketio.Socket) error {
+		var auth struct {
+			Token any `json:"token"`
+		}
+		_ = json.Unmarshal(s.Handshake().Auth, &auth)
+		if auth.Token != "secret" {
+			return &socketio.ConnectError{Message: "unauthorized", Data: map[string]any{"code": 401}}
+		}
+		return nil
+	})
+	private.OnConnection(func(s *socketio.Socket) { _ = s.Emit("welcome", s.ID()) })
+
+	dyn := srv.OfRegexp(regexp.MustCompile(`^/dyn-[0-9]+$`))
+	dyn.OnConnection(func(s *socketio.Socket) { _ = s.Emit("welcome", s.Namespace().Name()) })
+	return srv
+}
+
+// registerEvents installs the event set of the main namespace on s.
+func registerEvents(nsp *socketio.Namespace, s *socketio.Socket) {
+	s.On("echo", func(e *socketio.Event) {
+		if e.HasAck() {
+			_ = e.Ack(e.Values()...)
+			return
+		}
+		_ = s.Emit("echo", e.Values()...)
+	})
+	s.On("join", func(e *socketio.Event) {
+		room := stringArg(e, 0)
+		s.Join(room)
+		_ = e.Ack(room)
+	})
+	s.On("leave", func(e *socketio.Event) {
+		room := stringArg(e, 0)
+		s.Leave(room)
+		_ = e.Ack(room)
+	})
+	s.On("broadcast", func(e *socketio.Event) {
+		_ = nsp.To(stringArg(e, 0)).Emit("broadcast", rest(e, 1)...)
+		_ = e.Ack()
+	})
+	s.On("broadcast-except", func(e *socketio.Event) {
+		_ = nsp.To(stringArg(e, 0)).Except(stringArg(e, 1)).Emit("broadcast", rest(e, 2)...)
+		_ = e.Ack()
+	})
+	s.On("sockets", func(e *socketio.Event) {
+		list, err := nsp.In(stringArg(e, 0)).FetchSockets(context.Background())
+		ids := make([]string, 0, len(list))
+		if err == nil {
+			for _, r := range list {
+				ids = append(ids, r.ID)
+			}
+		}
+		_ = e.Ack(ids)
+	})
+	s.On("request", func(e *socketio.Event) {
+		var timeoutMs float64
+		if raw := e.Raw(); len(raw) > 1 {
+			_ = json.Unmarshal(raw[1], &timeoutMs)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeoutMs*float64(time.Millisecond)))
+		defer cancel()
+		replies, err := nsp.To(stringArg(e, 0)).EmitWithAck(ctx, "request", rest(e, 2)...)
+		responses := make([]any, len(replies))
+		for i, r := range replies {
+			responses[i] = json.RawMessage("null")
+			if v := r.Values(); len(v) > 0 {
+				responses[i] = v[0]
+			}
+		}
+		var errText any
+		if errors.Is(err, socketio.ErrTimeout) {
+			errText = "operation has timed out"
+		} else if err != nil {
+			errText = err.Error()
+		}
+		_ = e.Ack(map[string]any{"error": errText, "responses": responses})
+	})
+	s.On("rooms", func(e *socketio.Event) { _ = e.Ack(s.Rooms()) })
+	s.On("disconnect-me", func(e *socketio.Event) {
+		var close bool
+		_ = e.Args(&close)
+		s.Disconnect(close)
+	})
+}
+
+// stringArg returns argument i as a string ("" when absent or not a string).
+func stringArg(e *socketio.Event, i int) string {
+	raw := e.Raw()
+	var v string
+	if i < len(raw) {
+		_ = json.Unmarshal(raw[i], &v)
+	}
+	return v
+}
+
+// rest returns the arguments from i on, ready to be emitted again.
+func rest(e *socketio.Event, i int) []any {
+	if v := e.Values(); i < len(v) {
+		return v[i:]
+	}
+	return nil
+}

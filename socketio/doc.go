@@ -1,0 +1,52 @@
+// Package socketio is a Socket.IO v5 server (the protocol of socket.io 4.x),
+// wire-compatible with the official Node.js server: any official client
+// connects to it as it would to Node.js.
+//
+//	srv := socketio.NewServer(nil) // nil options = the JS defaults
+//	srv.OnConnection(func(s *socketio.Socket) {
+//		s.On("msg", func(e *socketio.Event) {
+//			var text string
+//			if err := e.Args(&text); err != nil {
+//				return
+//			}
+//			s.Broadcast().Emit("msg", text)
+//			e.Ack("ok")
+//		})
+//	})
+//	http.Handle("/socket.io/", srv)
+//
+// A Server holds namespaces (Of, OfRegexp, OfFunc); each namespace has
+// middlewares (Use), connection handlers (OnConnection) and an adapter
+// (package adapter) that knows its rooms. A Socket is one client in one
+// namespace. BroadcastOperator (To, In, Except, Local, Volatile) targets
+// rooms on every server of the cluster.
+//
+// # Backpressure
+//
+// Each connection's outbound queue is bounded in packets and bytes
+// (MaxQueuePackets, MaxQueueBytes). A broadcast never waits for a client:
+// a packet that does not fit disconnects that client (logged, reason
+// "forced server close"), while a volatile packet is simply dropped. The
+// events a socket has received but not yet handled are bounded too
+// (MaxPendingEvents): past it, reading from that client pauses.
+//
+// # Concurrency
+//
+// Every exported method is safe for concurrent use.
+//
+// The Engine.IO layer calls the server on one goroutine at a time per
+// connection (the read path: a websocket read loop or a polling POST). The
+// read path decodes packets, resolves acknowledgements at once (so a handler
+// blocked in EmitWithAck gets its reply) and queues events. Each socket runs
+// its middlewares, connection handlers, event handlers and disconnect
+// handlers one at a time, in order, on a goroutine that exists only while it
+// has work; an idle socket owns no goroutine. OnAnyOutgoing handlers run on
+// the emitter's goroutine.
+//
+// Locks, outermost first: Server.mu, Namespace.mu (ParentNamespace.mu),
+// conn.mu, Socket.mu, then the adapter's lock. None is held while user code
+// or the adapter runs, and none while sending to the Engine.IO session.
+//
+// Encoding: an emitted packet is encoded once; a broadcast shares the same
+// bytes between every recipient.
+package socketio

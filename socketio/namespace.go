@@ -1,0 +1,264 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/seed9706/socketio/adapter"
+	"github.com/seed9706/socketio/parser"
+)
+
+// Namespace is a communication channel that splits the logic of an
+// application over one shared connection (JS Namespace), e.g. "/" or "/chat".
+type Namespace struct {
+	srv     *Server
+	name    string
+	parent  *ParentNamespace // for a child of a dynamic namespace
+	adapter adapter.Adapter
+	ackIDs  atomic.Uint64
+
+	mu          sync.RWMutex
+	middlewares []func(*Socket) error
+	onConn      []func(*Socket)
+	sockets     map[string]*Socket // connected sockets by id
+}
+
+func newNamespace(srv *Server, name string, parent *ParentNamespace) *Namespace {
+	n := &Namespace{srv: srv, name: name, parent: parent, sockets: make(map[string]*Socket)}
+	n.adapter = srv.opts.Adapter((*adapterNamespace)(n))
+	if err := n.adapter.Init(context.Background()); err != nil {
+		srv.log.Error("socketio: adapter init failed", "nsp", name, "err", err)
+	}
+	return n
+}
+
+// Name is the namespace name.
+func (n *Namespace) Name() string { return n.name }
+
+// Adapter is the namespace's adapter.
+func (n *Namespace) Adapter() adapter.Adapter { return n.adapter }
+
+// Use registers a middleware run for each connecting socket, in order,
+// before the connection handlers. A non-nil error refuses the connection:
+// the client gets CONNECT_ERROR with the error's message (and the data of a
+// *ConnectError). Middlewares may emit to the socket: the client receives
+// those events before its connect handler runs.
+func (n *Namespace) Use(mw func(*Socket) error) {
+	n.mu.Lock()
+	n.middlewares = append(n.middlewares, mw)
+	n.mu.Unlock()
+}
+
+// OnConnection registers a handler run for each connected socket, after the
+// client was sent its CONNECT reply.
+func (n *Namespace) OnConnection(handler func(*Socket)) {
+	n.mu.Lock()
+	n.onConn = append(n.onConn, handler)
+	n.mu.Unlock()
+}
+
+// Sockets returns the connected sockets of this server in the namespace.
+func (n *Namespace) Sockets() []*Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (n *Namespace) handlers() ([]func(*Socket) error, []func(*Socket)) {
+	var mws []func(*Socket) error
+	var onConn []func(*Socket)
+	if n.parent != nil {
+		n.parent.mu.RLock()
+		mws = append(mws, n.parent.middlewares...)
+		onConn = append(onConn, n.parent.onConn...)
+		n.parent.mu.RUnlock()
+	}
+	n.mu.RLock()
+	mws = append(mws, n.middlewares...)
+	onConn = append(onConn, n.onConn...)
+	n.mu.RUnlock()
+	return mws, onConn
+}
+
+// connect runs on the new socket's task goroutine: middlewares, then the
+// CONNECT reply, then the connection handlers.
+func (n *Namespace) connect(s *Socket) {
+	mws, onConn := n.handlers()
+	for _, mw := range mws {
+		if err := mw(s); err != nil {
+			message, data := err.Error(), any(nil)
+			var ce *ConnectError
+			if errors.As(err, &ce) {
+				message, data = ce.Message, ce.Data
+			}
+			s.conn.connectFailed(s)
+			s.close("")
+			s.conn.sendConnectError(n.name, message, data)
+			return
+		}
+	}
+	if !s.conn.connected(s) {
+		s.close("") // the connection closed during the middlewares
+		return
+	}
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+	s.mu.Lock()
+	s.state = stateConnected
+	s.mu.Unlock()
+	s.Join(s.id)
+	p, _ := parser.NewConnect(n.name, map[string]string{"sid": s.id})
+	_ = s.conn.send(encode(p).msgs, false)
+	for _, fn := range onConn {
+		fn(s)
+	}
+}
+
+func (n *Namespace) removeSocket(s *Socket) {
+	n.mu.Lock()
+	if n.sockets[s.id] != s {
+		n.mu.Unlock()
+		return
+	}
+	delete(n.sockets, s.id)
+	empty := len(n.sockets) == 0
+	n.mu.Unlock()
+	if empty && n.parent != nil && n.srv.opts.CleanupEmptyChildNamespaces {
+		n.srv.removeChild(n)
+	}
+}
+
+func (n *Namespace) nextAckID() uint64 { return n.ackIDs.Add(1) - 1 }
+
+// broadcaster returns an operator over every socket of the namespace.
+func (n *Namespace) broadcaster() BroadcastOperator { return newOperator(n) }
+
+// To returns an operator that broadcasts to rooms.
+func (n *Namespace) To(rooms ...string) BroadcastOperator { return n.broadcaster().To(rooms...) }
+
+// In is To.
+func (n *Namespace) In(rooms ...string) BroadcastOperator { return n.To(rooms...) }
+
+// Except returns an operator that leaves out the members of rooms.
+func (n *Namespace) Except(rooms ...string) BroadcastOperator {
+	return n.broadcaster().Except(rooms...)
+}
+
+// Local returns an operator that stays on this server.
+func (n *Namespace) Local() BroadcastOperator { return n.broadcaster().Local() }
+
+// Volatile returns an operator whose events may be dropped for clients that
+// cannot take them right now.
+func (n *Namespace) Volatile() BroadcastOperator { return n.broadcaster().Volatile() }
+
+// Compress returns an operator with the compress flag set.
+func (n *Namespace) Compress(compress bool) BroadcastOperator {
+	return n.broadcaster().Compress(compress)
+}
+
+// Emit broadcasts an event to every socket of the namespace.
+func (n *Namespace) Emit(event string, args ...any) error {
+	return n.broadcaster().Emit(event, args...)
+}
+
+// EmitWithAck broadcasts an event to every socket and collects the first
+// acknowledgement argument of each, see BroadcastOperator.EmitWithAck.
+func (n *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Reply, error) {
+	return n.broadcaster().EmitWithAck(ctx, event, args...)
+}
+
+// FetchSockets returns the sockets of the namespace, on every server.
+func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return n.broadcaster().FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket join rooms.
+func (n *Namespace) SocketsJoin(rooms ...string) error { return n.broadcaster().SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket leave rooms.
+func (n *Namespace) SocketsLeave(rooms ...string) error {
+	return n.broadcaster().SocketsLeave(rooms...)
+}
+
+// DisconnectSockets disconnects every socket (closing their connections
+// when close is set).
+func (n *Namespace) DisconnectSockets(close bool) error {
+	return n.broadcaster().DisconnectSockets(close)
+}
+
+// adapterNamespace implements adapter.Namespace without adding its methods
+// to Namespace's API.
+type adapterNamespace Namespace
+
+func (a *adapterNamespace) Name() string      { return a.name }
+func (a *adapterNamespace) NextAckID() uint64 { return (*Namespace)(a).nextAckID() }
+func (a *adapterNamespace) Prepare(p *parser.Packet) (adapter.Prepared, error) {
+	pp := encode(p)
+	if p.Type == parser.Event || p.Type == parser.BinaryEvent {
+		pp.name, _ = p.EventName()
+	}
+	return pp, nil
+}
+
+func (a *adapterNamespace) ServerSideEmit([]json.RawMessage, func(json.RawMessage)) {
+	a.srv.log.Debug("socketio: server-side emit ignored (not implemented yet)", "nsp", a.name)
+}
+
+// ParentNamespace matches namespace names dynamically (Server.OfRegexp,
+// Server.OfFunc): a client connecting to a matching name gets a child
+// namespace that runs the parent's middlewares and handlers, then its own.
+type ParentNamespace struct {
+	srv      *Server
+	match    func(name string, auth json.RawMessage) bool
+	byRegexp bool // Server.Of also creates children of regexp parents
+
+	mu          sync.RWMutex
+	middlewares []func(*Socket) error
+	onConn      []func(*Socket)
+	children    map[string]*Namespace
+}
+
+// Use registers a middleware for the sockets of every child.
+func (p *ParentNamespace) Use(mw func(*Socket) error) {
+	p.mu.Lock()
+	p.middlewares = append(p.middlewares, mw)
+	p.mu.Unlock()
+}
+
+// OnConnection registers a connection handler for every child.
+func (p *ParentNamespace) OnConnection(handler func(*Socket)) {
+	p.mu.Lock()
+	p.onConn = append(p.onConn, handler)
+	p.mu.Unlock()
+}
+
+// Children returns the child namespaces created so far.
+func (p *ParentNamespace) Children() []*Namespace {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]*Namespace, 0, len(p.children))
+	for _, c := range p.children {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Emit broadcasts an event to every socket of every child.
+func (p *ParentNamespace) Emit(event string, args ...any) error {
+	if err := checkEventName(event); err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range p.Children() {
+		errs = append(errs, c.Emit(event, args...))
+	}
+	return errors.Join(errs...)
+}

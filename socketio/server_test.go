@@ -1,0 +1,567 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// suiteHandlers installs the handlers of the official suite's server
+// (CONTRACTS.md section 1) on srv.
+func suiteHandlers(srv *Server) {
+	srv.OnConnection(func(s *Socket) {
+		_ = s.Emit("auth", s.Handshake().Auth)
+		s.On("message", func(e *Event) { _ = s.Emit("message-back", e.Values()...) })
+		s.On("message-with-ack", func(e *Event) { _ = e.Ack(e.Values()...) })
+	})
+	srv.Of("/custom").OnConnection(func(s *Socket) { _ = s.Emit("auth", s.Handshake().Auth) })
+}
+
+func TestConnectEmitAndAck(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	suiteHandlers(srv)
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	c.expect(`42["auth",{}]`)
+
+	c.send(`42["message",1,"2",{"3":[true]}]`)
+	c.expect(`42["message-back",1,"2",{"3":[true]}]`)
+
+	c.send(`421["message-with-ack",1,"2",{"3":[true]}]`)
+	c.expect(`431[1,"2",{"3":[true]}]`)
+
+	// JSON text is kept byte for byte, including what Go would escape.
+	// Like JSON.parse + JSON.stringify: U+2028 comes back unescaped.
+	c.send(`42["message","<>&\u2028","é"]`)
+	c.expect("42[\"message-back\",\"<>&\u2028\",\"é\"]")
+}
+
+func TestConnectWithAuthAndCustomNamespace(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	suiteHandlers(srv)
+	c := dialPolling(t, hs)
+	c.connect("/custom", `{"token":"123"}`)
+	c.expect(`42/custom,["auth",{"token":"123"}]`)
+	// The namespace without a trailing comma is "/custom" too.
+	c2 := dialPolling(t, hs)
+	c2.send(`40/custom`)
+	c2.expect(`40/custom,{"sid":"*`, `42/custom,["auth",{}]`)
+}
+
+func TestBinaryEcho(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	suiteHandlers(srv)
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	c.expect(`42["auth",{}]`)
+	c.send(`451-["message",{"_placeholder":true,"num":0}]`, b64([]byte{1, 2, 3}))
+	c.expect(`451-["message-back",{"_placeholder":true,"num":0}]`, "bAQID")
+
+	c.send(`452-12["message-with-ack",{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]`,
+		b64([]byte{1, 2, 3}), b64([]byte{4}))
+	c.expect(`462-12[{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]`, "bAQID", "bBA==")
+}
+
+func TestInvalidNamespace(t *testing.T) {
+	_, hs := newTestServer(t, nil)
+	c := dialPolling(t, hs)
+	c.send(`40/random,`)
+	c.expect(`44/random,{"message":"Invalid namespace"}`)
+	// The connection stays open: "/" still works.
+	c.connect("/", "")
+}
+
+func TestMiddlewareErrors(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	srv.Of("/forbidden").Use(func(*Socket) error {
+		return &ConnectError{Message: "not authorized", Data: map[string]any{"reason": "probe"}}
+	})
+	srv.Of("/plain").Use(func(*Socket) error { return errors.New("nope") })
+	connected := false
+	srv.Of("/plain").OnConnection(func(*Socket) { connected = true })
+	c := dialPolling(t, hs)
+	c.send(`40/forbidden,`)
+	c.expect(`44/forbidden,{"message":"not authorized","data":{"reason":"probe"}}`)
+	c.send(`40/plain,`)
+	c.expect(`44/plain,{"message":"nope"}`)
+	if connected {
+		t.Fatal("connection handler ran after a middleware error")
+	}
+	if n := len(srv.Of("/plain").Sockets()); n != 0 {
+		t.Fatalf("%d sockets in /plain after refusal", n)
+	}
+}
+
+func TestMiddlewareEmitComesBeforeConnectHandler(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	nsp := srv.Of("/m")
+	nsp.Use(func(s *Socket) error {
+		s.SetData("set in middleware")
+		return s.Emit("session", "early")
+	})
+	nsp.OnConnection(func(s *Socket) { _ = s.Emit("data", s.Data()) })
+	c := dialPolling(t, hs)
+	c.send(`40/m,`)
+	// Written before the CONNECT reply: the official client buffers it and
+	// delivers it before its "connect" handler.
+	c.expect(`42/m,["session","early"]`, `40/m,{"sid":"*`, `42/m,["data","set in middleware"]`)
+}
+
+func TestReservedEventNames(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	got := make(chan error, 1)
+	srv.OnConnection(func(s *Socket) {
+		var errs []error
+		for _, name := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {
+			errs = append(errs, s.Emit(name), s.Broadcast().Emit(name), srv.Emit(name))
+		}
+		for _, err := range errs {
+			if !errors.Is(err, ErrReservedEvent) {
+				got <- err
+				return
+			}
+		}
+		got <- nil
+	})
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	if err := <-got; err != nil {
+		t.Fatalf("reserved emit: %v", err)
+	}
+}
+
+func TestDisconnectReasons(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	reasons := make(chan string, 10)
+	var serverSide sync.Map // nsp -> *Socket
+	for _, name := range []string{"/", "/a", "/b"} {
+		srv.Of(name).OnConnection(func(s *Socket) {
+			serverSide.Store(name, s)
+			s.OnDisconnecting(func(reason string) {
+				if !slices.Contains(s.Rooms(), s.ID()) {
+					reasons <- "rooms gone in disconnecting"
+				}
+			})
+			s.OnDisconnect(func(reason string) { reasons <- name + " " + reason })
+		})
+	}
+	sock := func(name string) *Socket { v, _ := serverSide.Load(name); return v.(*Socket) }
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	c.connect("/a", "")
+	c.connect("/b", "")
+
+	c.send(`41/a,`)
+	if got := <-reasons; got != "/a client namespace disconnect" {
+		t.Fatalf("reason %q", got)
+	}
+	sock("/b").Disconnect(false)
+	c.expect(`41/b,`)
+	if got := <-reasons; got != "/b server namespace disconnect" {
+		t.Fatalf("reason %q", got)
+	}
+	// Reconnecting to a namespace left earlier works on the same connection.
+	c.connect("/a", "")
+	sock("/").Disconnect(true)
+	got := c.expect("41*", "41*")
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"41", "41/a,"}) {
+		t.Fatalf("DISCONNECT packets %q", got)
+	}
+	var all []string
+	for range 2 {
+		all = append(all, <-reasons)
+	}
+	slices.Sort(all)
+	if want := []string{"/ server namespace disconnect", "/a server namespace disconnect"}; !slices.Equal(all, want) {
+		t.Fatalf("reasons %q, want %q", all, want)
+	}
+	waitFor(t, "engine session closed", func() bool { return srv.Engine().ClientsCount() == 0 })
+}
+
+func TestInvalidStateClosesConnection(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	reasons := make(chan string, 1)
+	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	// An event for a namespace that was not joined.
+	c.send(`42/other,["x"]`)
+	c.expectClose()
+	if got := <-reasons; got != ReasonForcedServerClose {
+		t.Fatalf("reason %q, want %q", got, ReasonForcedServerClose)
+	}
+	waitFor(t, "engine session closed", func() bool { return srv.Engine().ClientsCount() == 0 })
+}
+
+func TestInvalidPacketClosesConnection(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	reasons := make(chan string, 1)
+	errs := make(chan error, 1)
+	srv.OnConnection(func(s *Socket) {
+		s.OnError(func(err error) { errs <- err })
+		s.OnDisconnect(func(r string) { reasons <- r })
+	})
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	c.send(`42{}`)
+	c.expectClose()
+	if err := <-errs; err == nil {
+		t.Fatal("no error reported")
+	}
+	if got := <-reasons; got != ReasonForcedClose {
+		t.Fatalf("reason %q, want %q", got, ReasonForcedClose)
+	}
+}
+
+func TestConnectTimeout(t *testing.T) {
+	srv, hs := newTestServer(t, &ServerOptions{ConnectTimeout: 50 * time.Millisecond})
+	dialPolling(t, hs).expectClose()
+	waitFor(t, "idle connection closed", func() bool { return srv.Engine().ClientsCount() == 0 })
+
+	// A connection that joined a namespace stays.
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	time.Sleep(150 * time.Millisecond)
+	if n := srv.Engine().ClientsCount(); n != 1 {
+		t.Fatalf("%d clients after joining, want 1", n)
+	}
+}
+
+func TestServerEmitWithAck(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	type result struct {
+		answer string
+		err    error
+	}
+	results := make(chan result, 1)
+	srv.Of("/server-ack").OnConnection(func(s *Socket) {
+		// Called from a handler: the ACK is resolved on the read path.
+		reply, err := s.EmitWithAck(context.Background(), "question", 42)
+		var answer string
+		if err == nil {
+			err = reply.Args(&answer)
+		}
+		results <- result{answer, err}
+	})
+	c := dialPolling(t, hs)
+	c.connect("/server-ack", "")
+	c.expect(`42/server-ack,0["question",42]`)
+	c.send(`43/server-ack,0["yes"]`)
+	if r := <-results; r.err != nil || r.answer != "yes" {
+		t.Fatalf("EmitWithAck = %q, %v", r.answer, r.err)
+	}
+}
+
+func TestSocketEmitWithAckTimeout(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	errs := make(chan error, 1)
+	srv.OnConnection(func(s *Socket) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancel()
+		_, err := s.EmitWithAck(ctx, "question")
+		errs <- err
+	})
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	if err := <-errs; !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err %v, want ErrTimeout", err)
+	}
+	// A late ack is ignored.
+	c.send(`430["late"]`)
+}
+
+func TestRoomsAndBroadcast(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	sockets := make(chan *Socket, 3)
+	srv.OnConnection(func(s *Socket) { sockets <- s })
+	var cs []*pollClient
+	var ss []*Socket
+	for range 3 {
+		c := dialPolling(t, hs)
+		c.connect("/", "")
+		cs = append(cs, c)
+		ss = append(ss, <-sockets)
+	}
+	ss[0].Join("r1", "r2")
+	ss[1].Join("r1")
+	if got := ss[0].Rooms(); len(got) != 3 || !slices.Contains(got, ss[0].ID()) {
+		t.Fatalf("rooms %v", got)
+	}
+
+	// socket.to(room) excludes the sender.
+	if err := ss[0].To("r1").Emit("m", 1); err != nil {
+		t.Fatal(err)
+	}
+	cs[1].expect(`42["m",1]`)
+	// nsp.to(room) includes everyone in it; except filters.
+	_ = srv.To("r1").Except("r2").Emit("m", 2)
+	cs[1].expect(`42["m",2]`)
+	_ = srv.To("r1", "r2").Emit("m", 3) // each socket once
+	cs[0].expect(`42["m",3]`)
+	cs[1].expect(`42["m",3]`)
+	_ = ss[2].Broadcast().Emit("m", 4)
+	cs[0].expect(`42["m",4]`)
+	cs[1].expect(`42["m",4]`)
+	_ = srv.Emit("m", 5)
+	for _, c := range cs {
+		c.expect(`42["m",5]`)
+	}
+	ss[1].Leave("r1")
+	_ = srv.In("r1").Emit("m", 6)
+	cs[0].expect(`42["m",6]`)
+	// Binary broadcast: text then attachment.
+	_ = srv.To(ss[2].ID()).Emit("bin", []byte{1, 2, 3})
+	cs[2].expect(`451-["bin",{"_placeholder":true,"num":0}]`, "bAQID")
+	// Nothing else arrived: each client's next packet is this marker.
+	_ = srv.Emit("end")
+	for _, c := range cs {
+		c.expect(`42["end"]`)
+	}
+}
+
+func TestBroadcastEmitWithAck(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	sockets := make(chan *Socket, 3)
+	srv.OnConnection(func(s *Socket) { s.Join("room"); sockets <- s })
+	var cs []*pollClient
+	for range 3 {
+		c := dialPolling(t, hs)
+		c.connect("/", "")
+		<-sockets
+		cs = append(cs, c)
+	}
+	type result struct {
+		replies []*Reply
+		err     error
+	}
+	run := func(ctx context.Context) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			r, err := srv.To("room").EmitWithAck(ctx, "request", "q")
+			ch <- result{r, err}
+		}()
+		return ch
+	}
+	answers := func(rs []*Reply) []string {
+		var out []string
+		for _, r := range rs {
+			var s string
+			_ = r.Args(&s)
+			out = append(out, s)
+		}
+		slices.Sort(out)
+		return out
+	}
+	// Everyone answers: complete before the deadline; one id for all.
+	ch := run(context.Background())
+	for i, c := range cs {
+		c.expect(`420["request","q"]`)
+		c.send(`430["a` + string(rune('0'+i)) + `","ignored"]`)
+	}
+	r := <-ch
+	if r.err != nil || !slices.Equal(answers(r.replies), []string{"a0", "a1", "a2"}) {
+		t.Fatalf("replies %v, %v", answers(r.replies), r.err)
+	}
+	// One client is silent: timeout with the partial replies.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	ch = run(ctx)
+	for i, c := range cs {
+		c.expect(`421["request","q"]`)
+		if i < 2 {
+			c.send(`431["b"]`)
+		}
+	}
+	r = <-ch
+	if !errors.Is(r.err, ErrTimeout) || !slices.Equal(answers(r.replies), []string{"b", "b"}) {
+		t.Fatalf("replies %v, err %v", answers(r.replies), r.err)
+	}
+	// No target: done at once with no replies.
+	replies, err := srv.To("nobody").EmitWithAck(context.Background(), "request")
+	if err != nil || len(replies) != 0 {
+		t.Fatalf("empty room: %v %v", replies, err)
+	}
+}
+
+func TestSelectorOperations(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	sockets := make(chan *Socket, 2)
+	reasons := make(chan string, 2)
+	srv.OnConnection(func(s *Socket) {
+		s.SetData(map[string]any{"n": 1})
+		s.OnDisconnect(func(r string) { reasons <- r })
+		sockets <- s
+	})
+	c1, c2 := dialPolling(t, hs), dialPolling(t, hs)
+	c1.connect("/", "")
+	s1 := <-sockets
+	c2.connect("/", "")
+	s2 := <-sockets
+	ctx := context.Background()
+	if err := srv.In(s1.ID()).SocketsJoin("x", "y"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := srv.In("x").FetchSockets(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != s1.ID() {
+		t.Fatalf("FetchSockets(x) = %v, %v", list, err)
+	}
+	if rooms := list[0].Rooms; len(rooms) != 3 {
+		t.Fatalf("rooms %v", rooms)
+	}
+	if d, _ := json.Marshal(list[0].Data); string(d) != `{"n":1}` || list[0].Handshake.URL == "" {
+		t.Fatalf("data %s handshake %+v", d, list[0].Handshake)
+	}
+	if err := list[0].Emit("direct", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	c1.expect(`42["direct","hi"]`)
+	_ = srv.SocketsLeave("x")
+	if all, _ := srv.FetchSockets(ctx); len(all) != 2 {
+		t.Fatalf("FetchSockets() = %d sockets", len(all))
+	}
+	if list, _ := srv.In("x").FetchSockets(ctx); len(list) != 0 {
+		t.Fatalf("still in x: %v", list)
+	}
+	if err := srv.Except("y").DisconnectSockets(false); err != nil {
+		t.Fatal(err)
+	}
+	c2.expect(`41`)
+	if r := <-reasons; r != ReasonServerNamespaceDisconnect {
+		t.Fatalf("reason %q", r)
+	}
+	_ = s2
+}
+
+func TestDynamicNamespaces(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	dyn := srv.OfRegexp(regexp.MustCompile(`^/dyn-[0-9]+$`))
+	dyn.Use(func(s *Socket) error { return s.Emit("mw", s.Namespace().Name()) })
+	dyn.OnConnection(func(s *Socket) { _ = s.Emit("welcome", s.Namespace().Name()) })
+	fn := srv.OfFunc(func(name string, auth json.RawMessage) bool {
+		return name == "/fn" && string(auth) == `{"ok":true}`
+	})
+	fn.OnConnection(func(s *Socket) { _ = s.Emit("welcome", "fn") })
+
+	c := dialPolling(t, hs)
+	c.send(`40/dyn-12,`)
+	c.expect(`42/dyn-12,["mw","/dyn-12"]`, `40/dyn-12,{"sid":"*`, `42/dyn-12,["welcome","/dyn-12"]`)
+	c.send(`40/dyn-x,`)
+	c.expect(`44/dyn-x,{"message":"Invalid namespace"}`)
+	c.send(`40/fn,{"ok":false}`)
+	c.expect(`44/fn,{"message":"Invalid namespace"}`)
+	c.send(`40/fn,{"ok":true}`)
+	c.expect(`40/fn,{"sid":"*`, `42/fn,["welcome","fn"]`)
+	if n := len(dyn.Children()); n != 1 {
+		t.Fatalf("%d children", n)
+	}
+	// Server.Of with a matching name returns the existing child.
+	if srv.Of("/dyn-12") != dyn.Children()[0] {
+		t.Fatal("Of did not return the child")
+	}
+	_ = dyn.Emit("all", 1)
+	c.expect(`42/dyn-12,["all",1]`)
+}
+
+func TestCleanupEmptyChildNamespaces(t *testing.T) {
+	srv, hs := newTestServer(t, &ServerOptions{CleanupEmptyChildNamespaces: true})
+	dyn := srv.OfRegexp(regexp.MustCompile(`^/d[0-9]$`))
+	c := dialPolling(t, hs)
+	c.connect("/d1", "")
+	if len(dyn.Children()) != 1 {
+		t.Fatal("no child")
+	}
+	c.send(`41/d1,`)
+	waitFor(t, "child removed", func() bool { return len(dyn.Children()) == 0 })
+}
+
+func TestListeners(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	var mu sync.Mutex
+	var log []string
+	add := func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }
+	done := make(chan struct{})
+	srv.OnConnection(func(s *Socket) {
+		s.Use(func(e *Event) error {
+			if e.Name() == "blocked" {
+				return errors.New("blocked by middleware")
+			}
+			return nil
+		})
+		s.OnError(func(err error) { add("error:" + err.Error()) })
+		s.OnAny(func(e *Event) { add("any:" + e.Name()) })
+		s.OnAnyOutgoing(func(e *Event) {
+			var arg string
+			_ = e.Args(&arg)
+			add("out:" + e.Name() + ":" + arg)
+		})
+		s.Once("once", func(*Event) { add("once") })
+		s.On("on", func(*Event) { add("on") })
+		s.On("off", func(*Event) { add("off") })
+		s.Off("off")
+		s.On("end", func(*Event) { _ = s.Emit("bye", "x"); close(done) })
+	})
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	c.send(`42["blocked"]`, `42["once"]`, `42["once"]`, `42["on"]`, `42["off"]`, `42["end"]`)
+	<-done
+	c.expect(`42["bye","x"]`)
+	want := []string{"error:blocked by middleware", "any:once", "once", "any:once", "any:on", "on", "any:off", "any:end", "out:bye:x"}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(log, want) {
+		t.Fatalf("log %q\nwant %q", log, want)
+	}
+}
+
+func TestHandshakeDetails(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	got := make(chan *Handshake, 1)
+	srv.OnConnection(func(s *Socket) {
+		if len(s.ID()) != 20 || s.ID() == "" {
+			t.Errorf("socket id %q", s.ID())
+		}
+		got <- s.Handshake()
+	})
+	c := dialPolling(t, hs)
+	c.connect("/", `{"token":"abc"}`)
+	h := <-got
+	if string(h.Auth) != `{"token":"abc"}` || h.Address != "127.0.0.1" || h.Secure || h.XDomain ||
+		h.Query.Get("EIO") != "4" || h.Query.Get("transport") != "polling" ||
+		h.URL != "/socket.io/?EIO=4&transport=polling" || h.Issued == 0 ||
+		!regexp.MustCompile(`^\w{3} \w{3} \d\d \d{4} \d\d:\d\d:\d\d GMT\+0000 \(Coordinated Universal Time\)$`).MatchString(h.Time) {
+		t.Fatalf("handshake %+v", h)
+	}
+}
+
+func TestCloseShutsDownEverything(t *testing.T) {
+	srv := NewServer(nil)
+	hs := newHTTPTest(t, srv)
+	reasons := make(chan string, 2)
+	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
+	srv.Of("/b").OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	c.connect("/b", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if r := <-reasons; r != ReasonServerShuttingDown {
+			t.Fatalf("reason %q", r)
+		}
+	}
+	if n := srv.Engine().ClientsCount(); n != 0 {
+		t.Fatalf("%d clients after Close", n)
+	}
+	if err := srv.Close(ctx); !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("second Close: %v", err)
+	}
+}

@@ -1,0 +1,560 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/seed9706/socketio/adapter"
+	"github.com/seed9706/socketio/parser"
+)
+
+// Handshake describes the first HTTP request of a client's connection and
+// the auth payload of its CONNECT packet (JS socket.handshake).
+type Handshake = adapter.Handshake
+
+type socketState int
+
+const (
+	stateConnecting socketState = iota // middlewares running
+	stateConnected
+	stateClosing // disconnect handlers running
+	stateClosed
+)
+
+type listener struct {
+	fn   func(*Event)
+	once bool
+}
+
+// Socket is one client connected to one namespace (JS server-side Socket).
+// Its methods are safe for concurrent use. Its handlers run one at a time,
+// in the order the packets arrived, never on the connection's read path.
+type Socket struct {
+	id        string
+	nsp       *Namespace
+	conn      *conn
+	handshake *Handshake
+	queue     taskQueue
+	closed    chan struct{} // closed once the socket is disconnected
+
+	mu              sync.Mutex
+	state           socketState
+	disconnecting   bool // Disconnect or a close task is under way
+	data            any
+	handlers        map[string][]listener
+	anyIn           []func(*Event)
+	anyOut          []func(*Event)
+	packetMW        []func(*Event) error
+	onError         []func(error)
+	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason string)
+	acks            map[uint64]func(*parser.Packet)
+}
+
+func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
+	s := &Socket{
+		id:        newID(),
+		nsp:       nsp,
+		conn:      c,
+		handshake: newHandshake(c, auth),
+		closed:    make(chan struct{}),
+		handlers:  make(map[string][]listener),
+	}
+	s.queue.init(nsp.srv.opts.MaxPendingEvents, nsp.srv.log)
+	return s
+}
+
+// newID returns 20 URL-safe characters from 15 random bytes, like the JS
+// server's socket ids.
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+func newHandshake(c *conn, auth json.RawMessage) *Handshake {
+	now := time.Now()
+	h := &Handshake{
+		// JavaScript's Date.toString in UTC.
+		Time:   now.UTC().Format("Mon Jan 02 2006 15:04:05") + " GMT+0000 (Coordinated Universal Time)",
+		Issued: now.UnixMilli(),
+		Auth:   auth,
+	}
+	if r := c.sess.Request(); r != nil {
+		h.Headers = r.Header.Clone()
+		h.XDomain = r.Header.Get("Origin") != ""
+		h.Secure = r.TLS != nil
+		h.URL = r.URL.RequestURI()
+		h.Query = r.URL.Query()
+		h.Address = r.RemoteAddr
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			h.Address = host
+		}
+	}
+	return h
+}
+
+// ID is the socket id: 20 random characters, not the Engine.IO session id.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace is the namespace the socket belongs to.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the handshake details. Do not modify them.
+func (s *Socket) Handshake() *Handshake { return s.handshake }
+
+// Transport is the current Engine.IO transport, "polling" or "websocket".
+func (s *Socket) Transport() string { return s.conn.sess.Transport() }
+
+// Data returns the user data set with SetData (nil by default). It is sent
+// with FetchSockets.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData sets the user data.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Connected reports whether the socket is connected (after its middlewares
+// and before its disconnect).
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateConnected
+}
+
+// On registers handler for event. Handlers of one socket run one at a time
+// in arrival order; a handler may block (for example in EmitWithAck) at the
+// cost of delaying the socket's next events.
+func (s *Socket) On(event string, handler func(*Event)) {
+	s.addListener(event, handler, false)
+}
+
+// Once registers handler for the next event only.
+func (s *Socket) Once(event string, handler func(*Event)) {
+	s.addListener(event, handler, true)
+}
+
+func (s *Socket) addListener(event string, fn func(*Event), once bool) {
+	s.mu.Lock()
+	s.handlers[event] = append(s.handlers[event], listener{fn: fn, once: once})
+	s.mu.Unlock()
+}
+
+// Off removes every handler of event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	delete(s.handlers, event)
+	s.mu.Unlock()
+}
+
+// OnAny registers a handler called for every received event, before the
+// handlers of the event.
+func (s *Socket) OnAny(handler func(*Event)) {
+	s.mu.Lock()
+	s.anyIn = append(s.anyIn, handler)
+	s.mu.Unlock()
+}
+
+// OffAny removes every OnAny handler.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	s.anyIn = nil
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing registers a handler called for every event sent to the
+// client, broadcasts included (acknowledgements are not events). It runs on
+// the sender's goroutine and must not block.
+func (s *Socket) OnAnyOutgoing(handler func(*Event)) {
+	s.mu.Lock()
+	s.anyOut = append(s.anyOut, handler)
+	s.mu.Unlock()
+}
+
+// OffAnyOutgoing removes every OnAnyOutgoing handler.
+func (s *Socket) OffAnyOutgoing() {
+	s.mu.Lock()
+	s.anyOut = nil
+	s.mu.Unlock()
+}
+
+// Use registers a middleware run for each received event before any
+// handler; an error drops the event and is passed to the OnError handlers.
+func (s *Socket) Use(mw func(*Event) error) {
+	s.mu.Lock()
+	s.packetMW = append(s.packetMW, mw)
+	s.mu.Unlock()
+}
+
+// OnError registers a handler for errors of the socket: an event rejected by
+// a Use middleware, or an invalid packet from the client (the connection is
+// then closed). It runs in the socket's handler order.
+func (s *Socket) OnError(handler func(error)) {
+	s.mu.Lock()
+	s.onError = append(s.onError, handler)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting registers a handler called when the socket is about to
+// disconnect, while Rooms still returns its rooms, with the reason.
+func (s *Socket) OnDisconnecting(handler func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnecting = append(s.onDisconnecting, handler)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers a handler called once the socket has disconnected,
+// with the reason (one of the Reason* constants).
+func (s *Socket) OnDisconnect(handler func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, handler)
+	s.mu.Unlock()
+}
+
+// Emit sends an event to this client. []byte arguments are sent as binary
+// attachments, json.RawMessage arguments as they are.
+func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(event, args, false)
+}
+
+func (s *Socket) emit(event string, args []any, volatile bool) error {
+	if err := checkEventName(event); err != nil {
+		return err
+	}
+	p, err := parser.NewEvent(s.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	s.notifyOutgoing(p, event)
+	return s.sendPacket(p, volatile)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx is done (the ctx deadline plays the role of JS timeout(ms)).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Reply, error) {
+	if err := checkEventName(event); err != nil {
+		return nil, err
+	}
+	p, err := parser.NewEvent(s.nsp.name, event, args)
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.HasID = s.nsp.nextAckID(), true
+	got := make(chan *parser.Packet, 1)
+	if !s.expectAck(p.ID, func(reply *parser.Packet) { got <- reply }) {
+		if !s.isOpen() {
+			return nil, ErrDisconnected
+		}
+		return nil, ErrTooManyPendingAcks
+	}
+	s.notifyOutgoing(p, event)
+	if err := s.sendPacket(p, false); err != nil {
+		s.dropAck(p.ID)
+		return nil, err
+	}
+	select {
+	case reply := <-got:
+		return newReply(reply), nil
+	case <-ctx.Done():
+		s.dropAck(p.ID)
+		return nil, ctxError(ctx)
+	case <-s.closed:
+		return nil, ErrDisconnected
+	}
+}
+
+// ctxError is ErrTimeout when ctx's deadline passed, else ctx.Err().
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errors.Join(ErrTimeout, ctx.Err())
+	}
+	return ctx.Err()
+}
+
+func (s *Socket) isOpen() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state < stateClosed
+}
+
+func (s *Socket) expectAck(id uint64, fn func(*parser.Packet)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateClosed || len(s.acks) >= s.nsp.srv.opts.MaxPendingAcks {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]func(*parser.Packet))
+	}
+	s.acks[id] = fn
+	return true
+}
+
+func (s *Socket) dropAck(id uint64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// Volatile returns an emitter whose events are dropped when the client's
+// transport cannot take them right now.
+func (s *Socket) Volatile() Emitter { return Emitter{s: s, volatile: true} }
+
+// Compress returns an emitter with the compress flag set to compress. The
+// flag is accepted for compatibility; packets are not compressed yet.
+func (s *Socket) Compress(compress bool) Emitter { return Emitter{s: s} }
+
+// Emitter emits to one socket with flags (Socket.Volatile, Socket.Compress).
+type Emitter struct {
+	s        *Socket
+	volatile bool
+}
+
+// Volatile sets the volatile flag.
+func (e Emitter) Volatile() Emitter { e.volatile = true; return e }
+
+// Compress sets the compress flag (accepted, not applied yet).
+func (e Emitter) Compress(bool) Emitter { return e }
+
+// Emit sends the event with the emitter's flags.
+func (e Emitter) Emit(event string, args ...any) error { return e.s.emit(event, args, e.volatile) }
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s.adapterView(), rooms) }
+
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...string) {
+	for _, room := range rooms {
+		s.nsp.adapter.Del(s.id, room)
+	}
+}
+
+// Rooms returns the rooms of the socket, its own id included.
+func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
+
+// To returns an operator that broadcasts to rooms, this socket excluded.
+func (s *Socket) To(rooms ...string) BroadcastOperator { return s.Broadcast().To(rooms...) }
+
+// In is To.
+func (s *Socket) In(rooms ...string) BroadcastOperator { return s.To(rooms...) }
+
+// Except returns an operator that broadcasts to every socket of the
+// namespace but this one and the members of rooms.
+func (s *Socket) Except(rooms ...string) BroadcastOperator { return s.Broadcast().Except(rooms...) }
+
+// Broadcast returns an operator that broadcasts to every socket of the
+// namespace but this one.
+func (s *Socket) Broadcast() BroadcastOperator {
+	return newOperator(s.nsp).Except(s.id)
+}
+
+// Disconnect disconnects the socket from its namespace (the client gets
+// DISCONNECT, reason "server namespace disconnect"). With close, every
+// namespace of the client is disconnected and the connection is closed.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.conn.disconnectAll()
+		return
+	}
+	s.mu.Lock()
+	if s.state != stateConnected || s.disconnecting {
+		s.mu.Unlock()
+		return
+	}
+	s.disconnecting = true
+	s.mu.Unlock()
+	if p, err := parser.NewDisconnect(s.nsp.name); err == nil {
+		_ = s.sendPacket(p, false)
+	}
+	s.closeAsync(ReasonServerNamespaceDisconnect)
+}
+
+// sendPacket encodes p and queues it on the connection.
+func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
+	if !s.isOpen() {
+		return ErrDisconnected
+	}
+	return s.conn.send(encode(p).msgs, volatile)
+}
+
+func (s *Socket) notifyOutgoing(p *parser.Packet, name string) {
+	s.mu.Lock()
+	listeners := s.anyOut
+	s.mu.Unlock()
+	if len(listeners) == 0 {
+		return
+	}
+	e := newEvent(s, p, name)
+	for _, fn := range listeners {
+		fn(e)
+	}
+}
+
+// onPacket routes a packet of this socket's namespace, on the read path.
+func (s *Socket) onPacket(p *parser.Packet) {
+	switch p.Type {
+	case parser.Event, parser.BinaryEvent:
+		s.mu.Lock()
+		ok := s.state == stateConnected
+		s.mu.Unlock()
+		if ok {
+			s.queue.pushWait(func() { s.dispatch(p) })
+		}
+	case parser.Ack, parser.BinaryAck:
+		// Resolved here, not behind the handlers, so that a handler blocked
+		// in EmitWithAck gets its reply.
+		s.mu.Lock()
+		fn := s.acks[p.ID]
+		delete(s.acks, p.ID)
+		s.mu.Unlock()
+		if fn != nil {
+			fn(p)
+		}
+	case parser.Disconnect:
+		s.closeAsync(ReasonClientNamespaceDisconnect)
+	}
+}
+
+// dispatch runs the middlewares and handlers of one event, on the socket's
+// task goroutine.
+func (s *Socket) dispatch(p *parser.Packet) {
+	name, err := p.EventName()
+	if err != nil {
+		return
+	}
+	e := newEvent(s, p, name)
+	s.mu.Lock()
+	if s.state != stateConnected {
+		s.mu.Unlock()
+		return
+	}
+	mws, anyIn := s.packetMW, s.anyIn
+	list := s.handlers[name]
+	if hasOnce(list) {
+		keep := make([]listener, 0, len(list))
+		for _, l := range list {
+			if !l.once {
+				keep = append(keep, l)
+			}
+		}
+		s.handlers[name] = keep
+	}
+	s.mu.Unlock()
+	for _, mw := range mws {
+		if err := mw(e); err != nil {
+			s.emitError(err)
+			return
+		}
+	}
+	for _, fn := range anyIn {
+		fn(e)
+	}
+	for _, l := range list {
+		l.fn(e)
+	}
+}
+
+func hasOnce(list []listener) bool {
+	for _, l := range list {
+		if l.once {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Socket) emitError(err error) {
+	s.mu.Lock()
+	handlers := s.onError
+	s.mu.Unlock()
+	for _, fn := range handlers {
+		fn(err)
+	}
+}
+
+// closeAsync queues the socket's close with reason behind its pending events.
+func (s *Socket) closeAsync(reason string) {
+	s.queue.push(func() { s.close(reason) })
+}
+
+// close runs on the task goroutine: disconnecting handlers, leave every
+// room, forget the socket, disconnect handlers.
+func (s *Socket) close(reason string) {
+	s.mu.Lock()
+	if s.state >= stateClosing {
+		s.mu.Unlock()
+		return
+	}
+	wasConnected := s.state == stateConnected
+	s.state = stateClosing
+	s.disconnecting = true
+	onDisconnecting := s.onDisconnecting
+	s.mu.Unlock()
+
+	if wasConnected {
+		for _, fn := range onDisconnecting {
+			fn(reason)
+		}
+	}
+	s.nsp.adapter.DelAll(s.id)
+	s.nsp.removeSocket(s)
+	s.conn.removeSocket(s)
+
+	s.mu.Lock()
+	s.state = stateClosed
+	s.acks = nil
+	onDisconnect := s.onDisconnect
+	s.mu.Unlock()
+	close(s.closed)
+	if wasConnected {
+		s.nsp.srv.log.Debug("socketio: socket disconnected", "sid", s.id, "nsp", s.nsp.name, "reason", reason)
+		for _, fn := range onDisconnect {
+			fn(reason)
+		}
+	}
+}
+
+// adapterView is the socket as its adapter sees it.
+func (s *Socket) adapterView() *adapterSocket { return (*adapterSocket)(s) }
+
+// adapterSocket implements adapter.Socket without adding its methods to
+// Socket's API.
+type adapterSocket Socket
+
+func (a *adapterSocket) s() *Socket                    { return (*Socket)(a) }
+func (a *adapterSocket) ID() string                    { return a.id }
+func (a *adapterSocket) Handshake() *adapter.Handshake { return a.handshake }
+func (a *adapterSocket) Rooms() []string               { return a.s().Rooms() }
+func (a *adapterSocket) Data() any                     { return a.s().Data() }
+func (a *adapterSocket) Connected() bool               { return a.s().Connected() }
+func (a *adapterSocket) Join(rooms ...string)          { a.s().Join(rooms...) }
+func (a *adapterSocket) Leave(rooms ...string)         { a.s().Leave(rooms...) }
+func (a *adapterSocket) Disconnect(close bool)         { a.s().Disconnect(close) }
+func (a *adapterSocket) ExpectAck(id uint64, fn func(*parser.Packet)) bool {
+	return a.s().expectAck(id, fn)
+}
+
+func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
+	s := a.s()
+	if !s.Connected() {
+		return false
+	}
+	pp := p.(*prepared)
+	if pp.name != "" {
+		s.notifyOutgoing(pp.pkt, pp.name)
+	}
+	return s.conn.send(pp.msgs, flags.Volatile) == nil
+}
