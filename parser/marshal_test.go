@@ -1,0 +1,206 @@
+package parser
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+type jsonMarshaler struct{}
+
+func (jsonMarshaler) MarshalJSON() ([]byte, error) {
+	return []byte(` { "b" : "\u003c\/\u2028\u00E9" , "a" : [ 1 , 2.50 ] } `), nil
+}
+
+type badMarshaler struct{}
+
+func (badMarshaler) MarshalJSON() ([]byte, error) { return []byte(`{oops`), nil }
+
+type failingMarshaler struct{}
+
+func (failingMarshaler) MarshalJSON() ([]byte, error) { return nil, errors.New("boom") }
+
+type ptrMarshaler struct{ N int }
+
+func (p *ptrMarshaler) MarshalJSON() ([]byte, error) { return []byte(`"ptr"`), nil }
+
+type textKey struct{ a, b string }
+
+func (k textKey) MarshalText() ([]byte, error) { return []byte(k.a + "-" + k.b), nil }
+
+type Inner struct {
+	X int    `json:"x"`
+	Y string `json:"y,omitempty"`
+}
+
+type Deep struct{ Z bool }
+
+type Outer struct {
+	Inner
+	*Deep
+	Name string `json:"name"`
+	Skip string `json:"-"`
+	//lint:ignore SA5008 the "-," tag names a member "-", as in encoding/json
+	Dash     string            `json:"-,"`
+	Empty    []int             `json:"empty,omitempty"`
+	Zero     time.Time         `json:"zero,omitzero"`
+	Count    int64             `json:"count,string"`
+	Ptr      *int              `json:"ptr"`
+	Iface    any               `json:"iface"`
+	Map      map[int]string    `json:"map,omitempty"`
+	Raw      json.RawMessage   `json:"raw,omitempty"`
+	Float32  float32           `json:"f32"`
+	private  int               //lint:ignore U1000 unexported fields are skipped
+	Untagged map[string]string // Go name as the key
+}
+
+type ConflictA struct{ Name string }
+type ConflictB struct{ Name string }
+type Conflicting struct {
+	ConflictA
+	ConflictB
+	Tagged
+}
+type Tagged struct {
+	Other string `json:"Name2"`
+}
+
+func TestMarshalJSExact(t *testing.T) {
+	t.Parallel()
+	seven := 7
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{nil, `null`},
+		{true, `true`},
+		{"", `""`},
+		{"<>&", `"<>&"`},
+		{"\u2028\u2029", "\"\u2028\u2029\""},
+		{"\"\\/", `"\"\\/"`},
+		{"\b\f\n\r\t\x00\x01\x1f\x7f", `"\b\f\n\r\t\u0000\u0001\u001f` + "\x7f\""},
+		{"é😀", `"é😀"`},
+		{"bad\xffutf8", "\"bad\uFFFDutf8\""},
+		{0, `0`},
+		{-12, `-12`},
+		{uint64(math.MaxUint64), `18446744073709551615`},
+		{int8(-8), `-8`},
+		{1.0, `1`},
+		{0.1, `0.1`},
+		{0.30000000000000004, `0.30000000000000004`},
+		{1e21, `1e+21`},
+		{1e20, `100000000000000000000`},
+		{123e-20, `1.23e-18`},
+		{5e-7, `5e-7`},
+		{1e-7, `1e-7`},
+		{0.000001, `0.000001`},
+		{1.5e300, `1.5e+300`},
+		{math.Copysign(0, -1), `0`},
+		{math.NaN(), `null`},
+		{math.Inf(1), `null`},
+		{math.Inf(-1), `null`},
+		{float32(0.1), `0.1`},
+		{float32(1e21), `1e+21`},
+		{json.Number("1.50"), `1.50`},
+		{[]byte{1, 2, 3}, `"AQID"`},
+		{[]byte(nil), `null`},
+		{[]any{}, `[]`},
+		{[]any(nil), `null`},
+		{[]int{1, 2}, `[1,2]`},
+		{[2]string{"a", "b"}, `["a","b"]`},
+		{map[string]any{}, `{}`},
+		{map[string]any(nil), `null`},
+		{map[string]any{"b": 1, "a": 2, "10": 3, "2": 4, "01": 5, "-1": 6, "4294967295": 7, "4294967294": 8},
+			`{"2":4,"10":3,"4294967294":8,"-1":6,"01":5,"4294967295":7,"a":2,"b":1}`},
+		{map[int]bool{10: true, 2: false, -1: true}, `{"2":false,"10":true,"-1":true}`},
+		{map[textKey]int{{"x", "y"}: 1}, `{"x-y":1}`},
+		{[]any{"message-back", 1, "2", map[string]any{"3": []any{true}}}, `["message-back",1,"2",{"3":[true]}]`},
+		{json.RawMessage(` [ 1 , "a b" , {"k" : "\u003c"} ] `), `[1,"a b",{"k":"<"}]`},
+		{json.RawMessage(`{"kept":"as is"}`), `{"kept":"as is"}`},
+		{json.RawMessage(nil), `null`},
+		{jsonMarshaler{}, "{\"b\":\"</\u2028é\",\"a\":[1,2.50]}"},
+		{&ptrMarshaler{}, `"ptr"`},
+		{[]ptrMarshaler{{}}, `["ptr"]`},
+		{(*ptrMarshaler)(nil), `null`},
+		{netip.MustParseAddr("127.0.0.1"), `"127.0.0.1"`},
+		{&seven, `7`},
+		{(*int)(nil), `null`},
+		{Outer{Inner: Inner{X: 1}, Name: "n", Skip: "s", Dash: "d", Count: 42, Ptr: &seven, Float32: 1.5},
+			`{"x":1,"name":"n","-":"d","count":"42","ptr":7,"iface":null,"f32":1.5,"Untagged":null}`},
+		{Outer{Inner: Inner{Y: "y"}, Deep: &Deep{Z: true}, Zero: time.Unix(0, 0).UTC(), Iface: []byte{1},
+			Map: map[int]string{3: "c"}, Raw: json.RawMessage(`{}`), Untagged: map[string]string{"k": "v"}},
+			`{"x":0,"y":"y","Z":true,"name":"","-":"","zero":"1970-01-01T00:00:00Z","count":"0","ptr":null,"iface":"AQ==","map":{"3":"c"},"raw":{},"f32":0,"Untagged":{"k":"v"}}`},
+		{Conflicting{ConflictA{"a"}, ConflictB{"b"}, Tagged{"t"}}, `{"Name2":"t"}`},
+		{struct {
+			S string `json:"s,string"`
+			B bool   `json:",string"`
+		}{"x", true}, `{"s":"\"x\"","B":"true"}`},
+	} {
+		got, err := Marshal(tc.v)
+		if err != nil {
+			t.Errorf("Marshal(%#v): %v", tc.v, err)
+			continue
+		}
+		if string(got) != tc.want {
+			t.Errorf("Marshal(%#v)\n got  %s\n want %s", tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestMarshalErrors(t *testing.T) {
+	t.Parallel()
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
+	type node struct{ Next *node }
+	loop := &node{}
+	loop.Next = loop
+	for _, tc := range []struct {
+		v    any
+		want error
+	}{
+		{make(chan int), ErrUnsupportedValue},
+		{func() {}, ErrUnsupportedValue},
+		{complex(1, 2), ErrUnsupportedValue},
+		{map[[2]int]int{{1, 2}: 3}, ErrUnsupportedValue},
+		{cyclic, ErrUnsupportedValue},
+		{loop, ErrUnsupportedValue},
+		{badMarshaler{}, ErrInvalidJSON},
+		{json.RawMessage(`{"a":}`), ErrInvalidJSON},
+		{json.RawMessage(`1 2`), ErrInvalidJSON},
+		{json.Number("1e"), ErrInvalidJSON},
+		{[]any{"ok", failingMarshaler{}}, nil},
+	} {
+		_, err := Marshal(tc.v)
+		if err == nil {
+			t.Errorf("Marshal(%T): no error", tc.v)
+		} else if tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("Marshal(%T): %v, want %v", tc.v, err, tc.want)
+		}
+	}
+}
+
+func TestAppendMarshal(t *testing.T) {
+	t.Parallel()
+	got, err := AppendMarshal([]byte("prefix:"), map[string]any{"a": []any{1, "x"}})
+	if err != nil || string(got) != `prefix:{"a":[1,"x"]}` {
+		t.Fatalf("got %s, %v", got, err)
+	}
+}
+
+// Marshal is a drop-in for encoding/json where both agree (no HTML or U+2028
+// escaping, no integer-like map keys).
+func TestMarshalAgreesWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	v := Outer{Inner: Inner{X: 3, Y: "why"}, Name: "name", Count: -1, Iface: map[string]any{"k": []any{1.5, "s", nil}}}
+	std, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := Marshal(v)
+	if err != nil || string(ours) != string(std) {
+		t.Fatalf("ours %s (%v)\nstd  %s", ours, err, std)
+	}
+}
