@@ -1,8 +1,11 @@
 package engineio
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -10,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
 )
 
 // echoHandler sends every message back and records the events.
@@ -123,4 +128,99 @@ func handshake(t *testing.T, base string) string {
 
 func pollURL(base, sid string) string {
 	return base + "/engine.io/?EIO=4&transport=polling&sid=" + sid
+}
+
+// wsClient is a raw WebSocket client speaking frames (masked, as clients must).
+type wsClient struct {
+	t    *testing.T
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+func wsURL(base, query string) string {
+	return "ws" + strings.TrimPrefix(base, "http") + "/engine.io/?" + query
+}
+
+func dialWS(t *testing.T, url string) *wsClient {
+	t.Helper()
+	conn, br, _, err := ws.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if br == nil {
+		br = bufio.NewReader(conn)
+	}
+	return &wsClient{t: t, conn: conn, br: br}
+}
+
+func (c *wsClient) send(op ws.OpCode, p []byte) {
+	c.t.Helper()
+	if err := ws.WriteFrame(c.conn, ws.MaskFrame(ws.NewFrame(op, true, p))); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func (c *wsClient) sendText(s string) { c.send(ws.OpText, []byte(s)) }
+
+// next returns the next frame (control frames included).
+func (c *wsClient) next() (ws.Frame, error) {
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	h, err := ws.ReadHeader(c.br)
+	if err != nil {
+		return ws.Frame{}, err
+	}
+	if h.Masked {
+		return ws.Frame{}, errors.New("server frame is masked")
+	}
+	if h.Length > 16<<20 {
+		return ws.Frame{}, errors.New("frame too large for a test")
+	}
+	p := make([]byte, h.Length)
+	_, err = io.ReadFull(c.br, p)
+	return ws.Frame{Header: h, Payload: p}, err
+}
+
+// expectText reads the next frame and checks it is the text want.
+func (c *wsClient) expectText(want string) {
+	c.t.Helper()
+	f, err := c.next()
+	if err != nil {
+		c.t.Fatalf("read (want %q): %v", want, err)
+	}
+	if f.Header.OpCode != ws.OpText || string(f.Payload) != want {
+		c.t.Fatalf("frame op %v %q, want text %q", f.Header.OpCode, f.Payload, want)
+	}
+}
+
+// expectOpen reads the open packet and returns the sid.
+func (c *wsClient) expectOpen() string {
+	c.t.Helper()
+	f, err := c.next()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	m := openRe.FindStringSubmatch(string(f.Payload))
+	if m == nil || m[2] != "" {
+		c.t.Fatalf("open frame %q", f.Payload)
+	}
+	return m[1]
+}
+
+// expectClose reads until a close frame and returns its status (1005 when absent).
+func (c *wsClient) expectClose() ws.StatusCode {
+	c.t.Helper()
+	for {
+		f, err := c.next()
+		if err != nil {
+			c.t.Fatalf("want close frame: %v", err)
+		}
+		if f.Header.OpCode == ws.OpClose {
+			if len(f.Payload) < 2 {
+				return ws.StatusNoStatusRcvd
+			}
+			code, _ := ws.ParseCloseFrameData(f.Payload)
+			return code
+		}
+	}
 }

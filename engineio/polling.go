@@ -63,17 +63,20 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 		pkts = s.takeQueueLocked()
 		closing = true
 	default:
-		if s.transport == transportPolling {
-			pkts = s.takeQueueLocked()
-		} else if wt.reply == 0 {
-			wt.reply = '6' // upgraded meanwhile
+		if s.transport != transportPolling {
+			// Upgraded while this GET waited: answer as if it came after
+			// the upgrade (a conforming client has no GET pending by then).
+			s.mu.Unlock()
+			s.srv.reject(w, r, false, requestError(CodeBadRequest))
+			return
 		}
+		pkts = s.takeQueueLocked()
 	}
 	reply := wt.reply
 	s.mu.Unlock()
 
 	if closing {
-		if len(pkts) == 0 {
+		if len(pkts) == 0 && reply != '1' { // Node ends a GET arriving after the close with a noop first
 			pkts = append(pkts, Packet{Type: PacketNoop})
 		}
 		pkts = append(pkts, Packet{Type: PacketClose})

@@ -236,7 +236,7 @@ func (s *Session) closeOrderlyLocked(reason string) {
 	switch s.transport {
 	case transportPolling:
 		if s.get != nil {
-			s.get.release(0) // answers the queue and the close packet
+			s.get.release('1') // answers the queue and the close packet
 		} else {
 			s.closeTimer = time.AfterFunc(pollingCloseTimeout, func() { s.closeNow(reason, nil, 0) })
 		}

@@ -164,7 +164,7 @@ func (s *Session) onProbePacket(c *wsConn, p Packet) bool {
 			s.closeTimer.Stop() // an orderly close now finishes on the WebSocket
 		}
 		if s.get != nil {
-			s.get.release('6')
+			s.get.release(0) // answered 400, see serveGet
 		}
 		s.kickLocked()
 		s.log.Debug("engineio: upgraded", "transport", transportWebSocket)

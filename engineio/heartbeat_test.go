@@ -1,0 +1,85 @@
+package engineio
+
+import (
+	"testing"
+	"time"
+)
+
+func TestHeartbeatPollingTimeout(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, testOpts())
+	start := time.Now()
+	sid := handshake(t, ts.URL)
+	// well before pingInterval+pingTimeout the session is open (skipped
+	// when the machine is so loaded that "well before" has passed)
+	if time.Since(start) < 200*time.Millisecond {
+		if r := do(t, "GET", pollURL(ts.URL, sid), ""); r.body != "2" && time.Since(start) < 450*time.Millisecond {
+			t.Fatalf("GET %d %q, want the ping", r.status, r.body)
+		}
+	}
+	// the official suite: exactly 500 ms after the handshake the sid is unknown
+	time.Sleep(time.Until(start.Add(500 * time.Millisecond)))
+	expectUnknown(t, ts.URL, sid)
+	if reason := h.waitClose(t); reason != ReasonPingTimeout {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+// generousOpts ping often but tolerate a loaded machine.
+func generousOpts() *ServerOptions {
+	return &ServerOptions{PingInterval: 300 * time.Millisecond, PingTimeout: 2 * time.Second}
+}
+
+func TestHeartbeatPollingPong(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, generousOpts())
+	sid := handshake(t, ts.URL)
+	for i := 0; i < 3; i++ {
+		r := do(t, "GET", pollURL(ts.URL, sid), "")
+		if r.status != 200 || r.body != "2" {
+			t.Fatalf("ping %d: %d %q", i, r.status, r.body)
+		}
+		if r := do(t, "POST", pollURL(ts.URL, sid), "3"); r.status != 200 {
+			t.Fatalf("pong %d: %d", i, r.status)
+		}
+	}
+	select {
+	case r := <-h.closed:
+		t.Fatalf("closed: %s", r)
+	default:
+	}
+}
+
+func TestHeartbeatMessagesDoNotCount(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, testOpts())
+	sid := handshake(t, ts.URL)
+	for i := 0; i < 3; i++ {
+		do(t, "POST", pollURL(ts.URL, sid), "4x")
+		time.Sleep(100 * time.Millisecond)
+	}
+	if reason := h.waitClose(t); reason != ReasonPingTimeout {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestHeartbeatWebSocket(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, generousOpts())
+	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
+	c.expectOpen()
+	c.expectText("2")
+	c.sendText("3")
+	c.expectText("2")
+	// no pong: the server closes the WebSocket (close frame, no status)
+	if code := c.expectClose(); code != 1005 {
+		t.Fatalf("close code %d", code)
+	}
+	if reason := h.waitClose(t); reason != ReasonPingTimeout {
+		t.Fatalf("reason %q", reason)
+	}
+}

@@ -1,0 +1,215 @@
+package engineio
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+func openWS(t *testing.T, opts *ServerOptions) (*echoHandler, *Server, *wsClient, string) {
+	t.Helper()
+	h := newEchoHandler()
+	srv, ts := newTestServer(t, h, opts)
+	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
+	return h, srv, c, c.expectOpen()
+}
+
+func TestWebSocketMessageTooBig(t *testing.T) {
+	t.Parallel()
+	h, _, c, _ := openWS(t, &ServerOptions{MaxHTTPBufferSize: 100})
+	c.sendText("4" + strings.Repeat("a", 99)) // exactly the limit
+	c.expectText("4" + strings.Repeat("a", 99))
+	c.sendText("4" + strings.Repeat("a", 100))
+	if code := c.expectClose(); code != ws.StatusMessageTooBig {
+		t.Fatalf("close code %d, want 1009", code)
+	}
+	if reason := h.waitClose(t); reason != ReasonTransportError {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestWebSocketFragmentedTooBig(t *testing.T) {
+	t.Parallel()
+	_, _, c, _ := openWS(t, &ServerOptions{MaxHTTPBufferSize: 100})
+	for i := 0; i < 3; i++ {
+		op := ws.OpContinuation
+		if i == 0 {
+			op = ws.OpText
+		}
+		if err := ws.WriteFrame(c.conn, ws.MaskFrame(ws.NewFrame(op, false, []byte(strings.Repeat("4", 40))))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := c.expectClose(); code != ws.StatusMessageTooBig {
+		t.Fatalf("close code %d", code)
+	}
+}
+
+func TestWebSocketFragmentsAndControlFrames(t *testing.T) {
+	t.Parallel()
+	_, _, c, _ := openWS(t, nil)
+	write := func(f ws.Frame) {
+		if err := ws.WriteFrame(c.conn, ws.MaskFrame(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(ws.NewFrame(ws.OpText, false, []byte("4hel")))
+	write(ws.NewPingFrame([]byte("x"))) // control frames may interleave
+	write(ws.NewFrame(ws.OpContinuation, true, []byte("lo")))
+	f, err := c.next()
+	if err != nil || f.Header.OpCode != ws.OpPong || string(f.Payload) != "x" {
+		t.Fatalf("pong: %v %v %q", err, f.Header.OpCode, f.Payload)
+	}
+	c.expectText("4hello")
+}
+
+func TestWebSocketProtocolErrors(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		frame  ws.Frame
+		masked bool
+		code   ws.StatusCode
+	}{
+		"unmasked":           {ws.NewTextFrame([]byte("4x")), false, ws.StatusProtocolError},
+		"invalid utf8":       {ws.NewTextFrame([]byte("4\xff")), true, ws.StatusInvalidFramePayloadData},
+		"bare continuation":  {ws.NewFrame(ws.OpContinuation, true, []byte("x")), true, ws.StatusProtocolError},
+		"reserved opcode":    {ws.NewFrame(0x3, true, []byte("x")), true, ws.StatusProtocolError},
+		"fragmented control": {ws.NewFrame(ws.OpPing, false, nil), true, ws.StatusProtocolError},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h, _, c, _ := openWS(t, nil)
+			f := tc.frame
+			if tc.masked {
+				f = ws.MaskFrame(f)
+			}
+			if err := ws.WriteFrame(c.conn, f); err != nil {
+				t.Fatal(err)
+			}
+			if code := c.expectClose(); code != tc.code {
+				t.Fatalf("close code %d, want %d", code, tc.code)
+			}
+			if reason := h.waitClose(t); reason != ReasonTransportError {
+				t.Fatalf("reason %q", reason)
+			}
+		})
+	}
+}
+
+func TestWebSocketParseError(t *testing.T) {
+	t.Parallel()
+	h, _, c, _ := openWS(t, nil)
+	c.sendText("abc")
+	if code := c.expectClose(); code != 1005 {
+		t.Fatalf("close code %d", code)
+	}
+	if reason := h.waitClose(t); reason != ReasonParseError {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestWebSocketClientClose(t *testing.T) {
+	t.Parallel()
+	h, srv, c, sid := openWS(t, nil)
+	c.send(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
+	if code := c.expectClose(); code != ws.StatusNormalClosure {
+		t.Fatalf("echoed close code %d", code)
+	}
+	if reason := h.waitClose(t); reason != ReasonTransportClose {
+		t.Fatalf("reason %q", reason)
+	}
+	if srv.lookup(sid) != nil {
+		t.Fatal("sid still known")
+	}
+}
+
+func TestWebSocketClientDisconnect(t *testing.T) {
+	t.Parallel()
+	h, _, c, _ := openWS(t, nil)
+	c.conn.Close()
+	if reason := h.waitClose(t); reason != ReasonTransportClose {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestWebSocketClosePacket(t *testing.T) {
+	t.Parallel()
+	h, _, c, _ := openWS(t, nil)
+	c.sendText("1")
+	c.expectClose()
+	if reason := h.waitClose(t); reason != ReasonTransportClose {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestWebSocketServerCloseFlushesFirst(t *testing.T) {
+	t.Parallel()
+	h, srv, c, sid := openWS(t, nil)
+	s := srv.lookup(sid)
+	if err := s.Send(Message{Data: []byte("a")}, Message{Data: []byte("b")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c.expectText("4a")
+	c.expectText("4b")
+	if code := c.expectClose(); code != 1005 {
+		t.Fatalf("close code %d", code)
+	}
+	if reason := h.waitClose(t); reason != ReasonForcedClose {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestWebSocketLargeMessagesInOrder(t *testing.T) {
+	t.Parallel()
+	_, srv, c, sid := openWS(t, nil)
+	s := srv.lookup(sid)
+	big := strings.Repeat("z", 70000)
+	msgs := []Message{{Data: []byte("small")}, {Data: []byte(big)}, {Data: []byte{1, 2}, Binary: true}, {Data: []byte(big[:3000]), Binary: true}}
+	if err := s.Send(msgs...); err != nil {
+		t.Fatal(err)
+	}
+	c.expectText("4small")
+	c.expectText("4" + big)
+	for _, want := range msgs[2:] {
+		f, err := c.next()
+		if err != nil || f.Header.OpCode != ws.OpBinary || string(f.Payload) != string(want.Data) {
+			t.Fatalf("binary frame: %v %v len %d", err, f.Header.OpCode, len(f.Payload))
+		}
+	}
+}
+
+func TestSlowClientQueueBound(t *testing.T) {
+	t.Parallel()
+	h, srv, c, sid := openWS(t, &ServerOptions{MaxQueuePackets: 10, MaxQueueBytes: 1 << 20})
+	s := srv.lookup(sid)
+	// The client never reads: the kernel buffers fill, then the queue.
+	chunk := Message{Data: make([]byte, 64<<10), Binary: true}
+	var err error
+	for i := 0; i < 10000 && err == nil; i++ {
+		err = s.Send(chunk)
+		if err == nil {
+			time.Sleep(time.Millisecond / 10)
+		}
+	}
+	if err != ErrQueueFull {
+		t.Fatalf("Send never reported ErrQueueFull: %v", err)
+	}
+	s.mu.Lock()
+	n, b := len(s.queue), s.queueBytes
+	s.mu.Unlock()
+	if n > 10 || b > 1<<20 {
+		t.Fatalf("queue %d packets %d bytes exceeds the bound", n, b)
+	}
+	if s.SendVolatile(Message{Data: []byte("v")}) {
+		t.Fatal("volatile message queued on a blocked writer")
+	}
+	s.CloseWithReason("slow")
+	c.conn.Close()
+	if reason := h.waitClose(t); reason != "slow" {
+		t.Fatalf("reason %q", reason)
+	}
+}
