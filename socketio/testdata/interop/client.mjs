@@ -1,0 +1,87 @@
+// A socket.io-client driven by the Go test over stdin (JSON commands) and
+// reporting on stdout (JSON lines). Binary values travel as {"$bin": base64}.
+//
+// usage: node client.mjs URL TRANSPORTS_JSON UPGRADE(true|false)
+import { io } from "socket.io-client";
+import { emit, commands, isBinary, toBuffer } from "#interop/harness.mjs";
+
+const [url, transportsJSON, upgradeArg] = process.argv.slice(2);
+const baseOpts = {
+  transports: JSON.parse(transportsJSON),
+  upgrade: upgradeArg === "true",
+  reconnection: false,
+};
+
+// Go -> JS: {"$bin": base64} becomes a Buffer, recursively.
+function fromWire(v) {
+  if (Array.isArray(v)) return v.map(fromWire);
+  if (v && typeof v === "object") {
+    if (typeof v.$bin === "string") return Buffer.from(v.$bin, "base64");
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromWire(x)]));
+  }
+  return v;
+}
+
+// JS -> Go: binary becomes {"$bin": base64}, recursively.
+function toWire(v) {
+  if (isBinary(v)) return { $bin: toBuffer(v).toString("base64") };
+  if (Array.isArray(v)) return v.map(toWire);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toWire(x)]));
+  }
+  return v;
+}
+
+const sockets = new Map(); // name given by the test -> socket
+const answers = new Map(); // "name/event" -> ack args for server acks
+
+function open(cmd) {
+  const s = io(url + cmd.nsp, { ...baseOpts, auth: cmd.auth, forceNew: cmd.forceNew ?? false });
+  sockets.set(cmd.name, s);
+  const name = cmd.name;
+  s.on("connect", () => {
+    const engine = s.io.engine;
+    emit("connect", { name, id: s.id, transport: engine.transport.name });
+    engine.on("upgrade", (t) => emit("upgrade", { name, transport: t.name }));
+  });
+  s.on("connect_error", (err) => emit("connect_error", { name, message: err.message, data: err.data ?? null }));
+  s.on("disconnect", (reason) => emit("disconnect", { name, reason }));
+  s.onAny((event, ...args) => {
+    let ack = null;
+    if (typeof args[args.length - 1] === "function") ack = args.pop();
+    emit("event", { name, ev: event, args: toWire(args), withAck: ack !== null });
+    if (ack) {
+      const canned = answers.get(name + "/" + event);
+      if (canned !== undefined) ack(...fromWire(canned));
+    }
+  });
+}
+
+for await (const cmd of commands()) {
+  const s = sockets.get(cmd.name);
+  switch (cmd.op) {
+    case "open":
+      open(cmd);
+      break;
+    case "emit":
+      s.emit(cmd.event, ...fromWire(cmd.args ?? []));
+      break;
+    case "emitWithAck": {
+      const reply = await s.timeout(cmd.timeout ?? 5000).emitWithAck(cmd.event, ...fromWire(cmd.args ?? []));
+      emit("ack", { name: cmd.name, seq: cmd.seq, reply: toWire(reply) });
+      break;
+    }
+    case "answer":
+      answers.set(cmd.name + "/" + cmd.event, cmd.args);
+      break;
+    case "disconnect":
+      s.disconnect();
+      break;
+    case "transport":
+      emit("transport", { name: cmd.name, transport: s.io.engine.transport.name });
+      break;
+    case "exit":
+      for (const sock of sockets.values()) sock.disconnect();
+      process.exit(0);
+  }
+}
