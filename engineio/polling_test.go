@@ -118,7 +118,7 @@ func TestPollingConcurrentGet(t *testing.T) {
 func TestPollingConcurrentPost(t *testing.T) {
 	t.Parallel()
 	h := newEchoHandler()
-	_, ts := newTestServer(t, h, nil)
+	srv, ts := newTestServer(t, h, nil)
 	sid := handshake(t, ts.URL)
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -135,16 +135,21 @@ func TestPollingConcurrentPost(t *testing.T) {
 	if _, err := pw.Write([]byte("4partial")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		r := do(t, "POST", pollURL(ts.URL, sid), "4x")
-		if r.status == 400 {
+	s := srv.lookup(sid)
+	for i := 0; ; i++ {
+		s.mu.Lock()
+		posting := s.posting
+		s.mu.Unlock()
+		if posting {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("second POST never rejected: %d %q", r.status, r.body)
+		if i > 1000 {
+			t.Fatal("first POST not in progress")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	if r := do(t, "POST", pollURL(ts.URL, sid), "4x"); r.status != 400 {
+		t.Fatalf("second POST: %d %q", r.status, r.body)
 	}
 	if reason := h.waitClose(t); reason != ReasonTransportError {
 		t.Fatalf("reason %q", reason)
