@@ -190,7 +190,7 @@ func checkPayload(t Type, b []byte) error {
 		switch {
 		case len(first) == 0:
 		case first[0] == '"':
-			ok = !IsReservedEvent(unquote(first))
+			ok = !reservedToken(first)
 		default:
 			ok = first[0] == '-' || first[0] >= '0' && first[0] <= '9'
 		}
@@ -199,4 +199,18 @@ func checkPayload(t Type, b []byte) error {
 		return fmt.Errorf("%w for %s", ErrInvalidPayload, t)
 	}
 	return nil
+}
+
+// reservedToken is IsReservedEvent for a JSON string token, without allocating.
+func reservedToken(q []byte) bool {
+	inner := q[1 : len(q)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		return IsReservedEvent(unquote(q))
+	}
+	for _, r := range reserved {
+		if string(inner) == r {
+			return true
+		}
+	}
+	return false
 }

@@ -83,6 +83,14 @@ func (e *encoder) value(v any) error {
 		e.buf = appendFloat(e.buf, x, 64)
 	case json.RawMessage:
 		return e.raw(x)
+	case RawArg:
+		return e.rawArg(x)
+	case *RawArg:
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.rawArg(*x)
 	case json.Number:
 		return e.number(x)
 	case []byte:
@@ -173,6 +181,77 @@ func (e *encoder) raw(r json.RawMessage) error {
 	return err
 }
 
+// RawArg is raw JSON together with the attachments its placeholders refer
+// to, typically an argument from Packet.Args and the packet's Attachments. In
+// an event or ack it is written byte for byte (whitespace removed) except its
+// placeholders, which are renumbered to the new packet's attachments: a server
+// re-emits what it received, binary included, exactly as it came. Marshal
+// writes each placeholder's attachment as a base64 string.
+type RawArg struct {
+	JSON        json.RawMessage
+	Attachments [][]byte
+}
+
+func (e *encoder) rawArg(r RawArg) error {
+	raw := trimSpace(r.JSON)
+	if len(r.Attachments) == 0 || !mayHavePlaceholder(raw) {
+		return e.raw(r.JSON)
+	}
+	if !validJSON(raw) {
+		return fmt.Errorf("%w: %.40q", ErrInvalidJSON, raw)
+	}
+	return e.rewrite(raw, r.Attachments)
+}
+
+// rewrite copies the validated value raw, replacing its placeholders.
+func (e *encoder) rewrite(raw []byte, attachments [][]byte) error {
+	if !mayHavePlaceholder(raw) {
+		var err error
+		e.buf, err = appendNormalized(e.buf, raw)
+		return err
+	}
+	isPh, num, err := placeholder(raw, len(attachments))
+	if err != nil {
+		return err
+	}
+	if isPh {
+		e.bytes(attachments[num])
+		return nil
+	}
+	switch raw[0] {
+	case '[':
+		e.buf = append(e.buf, '[')
+		first := true
+		err = arrayElems(raw, func(elem []byte) error {
+			if !first {
+				e.buf = append(e.buf, ',')
+			}
+			first = false
+			return e.rewrite(elem, attachments)
+		})
+		e.buf = append(e.buf, ']')
+	case '{':
+		e.buf = append(e.buf, '{')
+		first := true
+		err = objectMembers(raw, func(key, val []byte) error {
+			if !first {
+				e.buf = append(e.buf, ',')
+			}
+			first = false
+			var err error
+			if e.buf, err = appendNormalized(e.buf, key); err != nil {
+				return err
+			}
+			e.buf = append(e.buf, ':')
+			return e.rewrite(val, attachments)
+		})
+		e.buf = append(e.buf, '}')
+	default:
+		e.buf, err = appendNormalized(e.buf, raw)
+	}
+	return err
+}
+
 func (e *encoder) number(n json.Number) error {
 	if n == "" {
 		n = "0" // as encoding/json
@@ -215,19 +294,11 @@ func (e *encoder) reflect(v reflect.Value) error {
 	if v.Kind() != reflect.Pointer && v.CanAddr() && reflect.PointerTo(t).Implements(textMarshalerType) {
 		return e.textMarshaler(v.Addr())
 	}
+	if isScalar(v.Kind()) {
+		e.scalar(v)
+		return nil
+	}
 	switch v.Kind() {
-	case reflect.Bool:
-		e.buf = strconv.AppendBool(e.buf, v.Bool())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
-	case reflect.Float32:
-		e.buf = appendFloat(e.buf, v.Float(), 32)
-	case reflect.Float64:
-		e.buf = appendFloat(e.buf, v.Float(), 64)
-	case reflect.String:
-		e.buf = appendString(e.buf, v.String())
 	case reflect.Pointer:
 		if v.IsNil() {
 			e.buf = append(e.buf, "null"...)
@@ -262,7 +333,28 @@ func (e *encoder) reflect(v reflect.Value) error {
 	default:
 		return fmt.Errorf("%w: type %s", ErrUnsupportedValue, t)
 	}
-	return nil
+}
+
+func isScalar(k reflect.Kind) bool {
+	return k >= reflect.Bool && k <= reflect.Float64 || k == reflect.String
+}
+
+// scalar writes a bool, number or string kind.
+func (e *encoder) scalar(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Bool:
+		e.buf = strconv.AppendBool(e.buf, v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
+	case reflect.Float32:
+		e.buf = appendFloat(e.buf, v.Float(), 32)
+	case reflect.Float64:
+		e.buf = appendFloat(e.buf, v.Float(), 64)
+	case reflect.String:
+		e.buf = appendString(e.buf, v.String())
+	}
 }
 
 // elem encodes the target of a pointer or interface, through the fast paths
@@ -446,14 +538,17 @@ fields:
 		}
 		first = false
 		e.buf = append(e.buf, f.key...)
-		if f.quoted {
+		switch {
+		case f.quoted:
 			if err := e.quoted(fv); err != nil {
 				return err
 			}
-			continue
-		}
-		if err := e.elem(fv); err != nil {
-			return err
+		case f.plain:
+			e.scalar(fv)
+		default:
+			if err := e.elem(fv); err != nil {
+				return err
+			}
 		}
 	}
 	e.buf = append(e.buf, '}')
@@ -515,6 +610,7 @@ type field struct {
 	omitEmpty bool
 	omitZero  bool
 	quoted    bool
+	plain     bool // a scalar kind without MarshalJSON or MarshalText: written directly
 }
 
 var fieldCache sync.Map // reflect.Type -> []field
@@ -592,6 +688,9 @@ func typeFields(t reflect.Type) []field {
 					}
 				}
 				f.key = append(appendString(nil, f.name), ':')
+				f.plain = isScalar(sf.Type.Kind()) && sf.Type != numberType &&
+					!reflect.PointerTo(sf.Type).Implements(marshalerType) &&
+					!reflect.PointerTo(sf.Type).Implements(textMarshalerType)
 				all = append(all, f)
 			}
 		}

@@ -201,3 +201,57 @@ func TestIsReservedEvent(t *testing.T) {
 		}
 	}
 }
+
+// A server re-emits received arguments, binary included, byte for byte.
+func TestRawArgEcho(t *testing.T) {
+	t.Parallel()
+	var d Decoder
+	in := decodeAll(t, &d, `52-["up",{"z":1,"a":{"_placeholder":true,"num":1}},"<&>",{"_placeholder":true,"num":0}]`,
+		[]byte("first"), []byte("second"))
+	args, err := in.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Re-emit them in another order: placeholders are renumbered.
+	out, err := NewEvent("/", "down", []any{
+		RawArg{args[0], in.Attachments}, &RawArg{args[2], in.Attachments}, RawArg{args[1], in.Attachments}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `52-["down",{"z":1,"a":{"_placeholder":true,"num":0}},{"_placeholder":true,"num":1},"<&>"]`
+	if got := out.String(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if len(out.Attachments) != 2 || string(out.Attachments[0]) != "second" || string(out.Attachments[1]) != "first" {
+		t.Errorf("attachments %q", out.Attachments)
+	}
+	// Without binary: as json.RawMessage. In Marshal: base64.
+	if b, err := Marshal(RawArg{JSON: json.RawMessage(`[ 1 ]`)}); err != nil || string(b) != `[1]` {
+		t.Errorf("RawArg without attachments: %s %v", b, err)
+	}
+	if b, err := Marshal(RawArg{args[0], in.Attachments}); err != nil || string(b) != `{"z":1,"a":"c2Vjb25k"}` {
+		t.Errorf("Marshal(RawArg): %s %v", b, err)
+	}
+	if _, err := Marshal(RawArg{json.RawMessage(`{"_placeholder":true,"num":5}`), in.Attachments}); !errors.Is(err, ErrIllegalAttachments) {
+		t.Errorf("bad placeholder: %v", err)
+	}
+	if _, err := Marshal(RawArg{json.RawMessage(`{"_placeholder":true,`), in.Attachments}); !errors.Is(err, ErrInvalidJSON) {
+		t.Errorf("bad JSON: %v", err)
+	}
+}
+
+func TestAppendTextBinaryWithoutAttachments(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		p    Packet
+		want string
+	}{
+		{Packet{Type: BinaryEvent, Namespace: "/", Data: []byte(`["a"]`)}, `2["a"]`},
+		{Packet{Type: BinaryAck, Namespace: "/x", ID: 4, HasID: true, Data: []byte(`[]`)}, `3/x,4[]`},
+		{Packet{Type: BinaryAck, Namespace: "/x", ID: 4, HasID: true, Data: []byte(`[]`), Attachments: [][]byte{{}}}, `61-/x,4[]`},
+	} {
+		if got := tc.p.String(); got != tc.want {
+			t.Errorf("got %s, want %s", got, tc.want)
+		}
+	}
+}
