@@ -18,7 +18,9 @@
 // Require (called by Start) finds node and, the first time on a machine or
 // after package-lock.json changed, runs npm ci. Without node the test is
 // skipped with a clear message, except under CI=true, where it fails: CI
-// must never skip a real-peer test silently.
+// must never skip a real-peer test silently. RequireCommand does the same for
+// other tools (redis-server, chromium), and StartRedis runs a private
+// redis-server for one test.
 //
 // # Concurrency
 //
@@ -29,5 +31,6 @@
 // Each Process has two goroutines: one reads stdout into a bounded channel
 // that Next, Expect and Await consume, one forwards stderr to t.Log. Both end
 // before the test's cleanup returns. Next, Expect and Await are meant for the
-// test goroutine; Send and Kill may be called from any goroutine.
+// test goroutine; Send and Kill may be called from any goroutine. StartRedis
+// has one goroutine per server waiting for its exit, ended by the cleanup.
 package interop
