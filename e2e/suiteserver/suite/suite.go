@@ -1,0 +1,74 @@
+// Package suite builds the server of the official protocol test suites
+// (CONTRACTS.md section 1), so that it can run in-process (httptest) as well
+// as from the suiteserver command.
+package suite
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/seed9706/socketio/engineio"
+)
+
+// EngineIOEcho is the Engine.IO handler of the suite: every message is sent
+// back unchanged (text as text, binary as binary).
+type EngineIOEcho struct{}
+
+// OnOpen implements engineio.Handler.
+func (EngineIOEcho) OnOpen(*engineio.Session) {}
+
+// OnMessage sends m back; a client too slow to keep up is closed.
+func (EngineIOEcho) OnMessage(s *engineio.Session, m engineio.Message) {
+	if err := s.Send(m); errors.Is(err, engineio.ErrQueueFull) {
+		s.Close()
+	}
+}
+
+// OnClose implements engineio.Handler.
+func (EngineIOEcho) OnClose(*engineio.Session, string, error) {}
+
+// EngineIOOptions are the options of the suite's /engine.io/ server:
+// pingInterval 300 ms, pingTimeout 200 ms, maxHttpBufferSize 1e6, CORS any origin.
+func EngineIOOptions() *engineio.ServerOptions {
+	return &engineio.ServerOptions{
+		Path:              "/engine.io/",
+		PingInterval:      300 * time.Millisecond,
+		PingTimeout:       200 * time.Millisecond,
+		MaxHTTPBufferSize: 1e6,
+		CORS:              &engineio.CORSOptions{AllowedOrigins: []string{"*"}},
+	}
+}
+
+// Server is the suite server: an http.Handler serving every path of the contract.
+type Server struct {
+	mux     *http.ServeMux
+	closers []func(context.Context) error
+}
+
+// New returns the suite server.
+func New() *Server {
+	s := &Server{mux: http.NewServeMux()}
+	eio := engineio.NewServer(EngineIOEcho{}, EngineIOOptions())
+	s.mux.Handle("/engine.io/", eio)
+	s.closers = append(s.closers, eio.Close)
+
+	// === /socket.io/ (Socket.IO part of the contract) ===
+	// Mount the Socket.IO suite server here: s.mux.Handle("/socket.io/", ...)
+	// and append its Close to s.closers.
+
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Close closes every mounted server, waiting until ctx is done at most.
+func (s *Server) Close(ctx context.Context) error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c(ctx))
+	}
+	return errors.Join(errs...)
+}
