@@ -14,9 +14,9 @@
 // # Concurrency
 //
 // Every method of InMemory is safe for concurrent use. It guards its room
-// maps with one RWMutex and never calls a Socket or Namespace method while
-// holding it: operations first select their target sockets under the read
-// lock, then act on them unlocked. Socket.Deliver and Socket.ExpectAck must
+// maps with one RWMutex. Operations select their target sockets under the
+// read lock, calling only Socket.ID and Socket.Connected (which must not call
+// back into the adapter), then act on them with the lock released. Socket.Deliver and Socket.ExpectAck must
 // not block; Socket.Join, Leave and Disconnect may run user code (disconnect
 // handlers) and may call back into the adapter.
 package adapter

@@ -3,6 +3,7 @@ package socketio
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -29,10 +30,22 @@ func encode(p *parser.Packet) *prepared {
 	return &prepared{pkt: p, msgs: msgs}
 }
 
+// session is what a conn uses of its *engineio.Session (an interface so
+// that benchmarks can run sockets without transports).
+type session interface {
+	ID() string
+	Request() *http.Request
+	Transport() string
+	Send(msgs ...engineio.Message) error
+	SendVolatile(msgs ...engineio.Message) bool
+	Close()
+	CloseWithReason(reason string)
+}
+
 // conn is one Engine.IO session and its sockets, one per namespace (JS Client).
 type conn struct {
 	srv  *Server
-	sess *engineio.Session
+	sess session
 	dec  parser.Decoder // read path only
 
 	mu           sync.Mutex
@@ -42,7 +55,7 @@ type conn struct {
 	connectTimer *time.Timer
 }
 
-func newConn(srv *Server, sess *engineio.Session) *conn {
+func newConn(srv *Server, sess session) *conn {
 	c := &conn{
 		srv:        srv,
 		sess:       sess,

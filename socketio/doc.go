@@ -44,8 +44,9 @@
 // the emitter's goroutine.
 //
 // Locks, outermost first: Server.mu, Namespace.mu (ParentNamespace.mu),
-// conn.mu, Socket.mu, then the adapter's lock. None is held while user code
-// or the adapter runs, and none while sending to the Engine.IO session.
+// conn.mu, the adapter's lock, Socket.mu (the adapter checks
+// Socket.Connected under its read lock). None is held while user code runs
+// or while sending to the Engine.IO session.
 //
 // Encoding: an emitted packet is encoded once; a broadcast shares the same
 // bytes between every recipient.

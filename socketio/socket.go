@@ -549,12 +549,18 @@ func (a *adapterSocket) ExpectAck(id uint64, fn func(*parser.Packet)) bool {
 
 func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 	s := a.s()
-	if !s.Connected() {
+	s.mu.Lock()
+	connected, listeners := s.state == stateConnected, s.anyOut
+	s.mu.Unlock()
+	if !connected {
 		return false
 	}
 	pp := p.(*prepared)
-	if pp.name != "" {
-		s.notifyOutgoing(pp.pkt, pp.name)
+	if len(listeners) > 0 && pp.name != "" {
+		e := newEvent(s, pp.pkt, pp.name)
+		for _, fn := range listeners {
+			fn(e)
+		}
 	}
 	return s.conn.send(pp.msgs, flags.Volatile) == nil
 }

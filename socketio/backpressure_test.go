@@ -1,0 +1,86 @@
+package socketio
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// A client that reads nothing cannot make the server hold more than its
+// queue bound: past it, it is disconnected, and broadcasts go on for others.
+func TestSlowClientIsDisconnectedAndMemoryStaysBounded(t *testing.T) {
+	srv, hs := newTestServer(t, &ServerOptions{MaxQueuePackets: 64, MaxQueueBytes: 256 << 10})
+	sockets := make(chan *Socket, 2)
+	reasons := make(chan string, 2)
+	srv.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(r string) { reasons <- r })
+		sockets <- s
+	})
+	slow := dialPolling(t, hs)
+	slow.connect("/", "")
+	<-sockets
+	fast := dialPolling(t, hs)
+	fast.connect("/", "")
+	fastSock := <-sockets
+
+	before := heapInUse()
+	payload := strings.Repeat("x", 10<<10)
+	const n = 5000 // 50 MB if it were all kept
+	for i := range n {
+		// Each emit encodes a fresh 10 KB packet.
+		if err := srv.Except(fastSock.ID()).Emit("big", i, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := heapInUse()
+	if after > before && after-before > 8<<20 {
+		t.Fatalf("heap grew by %d MB while sending to a client that reads nothing", (after-before)>>20)
+	}
+
+	// Other clients are still served.
+	_ = srv.Emit("after")
+	fast.expect(`42["after"]`)
+
+	// The slow client gets at most its queue, then the close packet.
+	received := 0
+	for p := slow.next(); p != "1"; p = slow.next() {
+		if !strings.HasPrefix(p, `42["big",`) {
+			t.Fatalf("slow client got %.40q", p)
+		}
+		received++
+	}
+	if received > 64 {
+		t.Fatalf("slow client received %d packets, bound is 64", received)
+	}
+	if r := <-reasons; r != ReasonForcedServerClose {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+// Volatile packets that a client cannot take now are dropped, and the
+// client stays connected.
+func TestVolatilePacketsAreDroppedNotFatal(t *testing.T) {
+	srv, hs := newTestServer(t, &ServerOptions{MaxQueuePackets: 8})
+	sockets := make(chan *Socket, 1)
+	srv.OnConnection(func(s *Socket) { sockets <- s })
+	c := dialPolling(t, hs)
+	c.connect("/", "")
+	s := <-sockets
+	for i := range 100 {
+		_ = srv.Volatile().Emit("v", i)
+		_ = s.Volatile().Emit("v", i)
+	}
+	if !s.Connected() {
+		t.Fatal("volatile overflow disconnected the client")
+	}
+	// No GET was waiting, so every volatile packet was dropped.
+	_ = s.Emit("marker")
+	c.expect(`42["marker"]`)
+}

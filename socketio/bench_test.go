@@ -1,0 +1,102 @@
+package socketio
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/seed9706/socketio/engineio"
+)
+
+// sinkSession is an Engine.IO session without a transport: it keeps the
+// first data slice sent to it and counts the rest.
+type sinkSession struct {
+	mu    sync.Mutex
+	first [][]byte
+	count int
+}
+
+var sinkRequest = httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=websocket", nil)
+
+func (s *sinkSession) ID() string             { return "sink" }
+func (s *sinkSession) Request() *http.Request { return sinkRequest }
+func (s *sinkSession) Transport() string      { return "websocket" }
+func (s *sinkSession) Close()                 {}
+func (s *sinkSession) CloseWithReason(string) {}
+func (s *sinkSession) SendVolatile(msgs ...engineio.Message) bool {
+	return s.Send(msgs...) == nil
+}
+func (s *sinkSession) Send(msgs ...engineio.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.count == 1 { // the first packet is the CONNECT reply
+		for _, m := range msgs {
+			s.first = append(s.first, m.Data)
+		}
+	}
+	s.count++
+	return nil
+}
+
+// connectSinks connects n sockets without transports to namespace "/".
+func connectSinks(srv *Server, n int) []*sinkSession {
+	nsp := srv.Of("/")
+	sinks := make([]*sinkSession, n)
+	for i := range sinks {
+		sinks[i] = &sinkSession{}
+		c := newConn(srv, sinks[i])
+		nsp.connect(newSocket(nsp, c, json.RawMessage(`{}`)))
+	}
+	return sinks
+}
+
+func TestBroadcastSharesOneEncoding(t *testing.T) {
+	srv := NewServer(nil)
+	sinks := connectSinks(srv, 50)
+	if err := srv.Emit("bin", "text", []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	ref := sinks[0].first
+	if len(ref) != 2 || string(ref[0]) != `51-["bin","text",{"_placeholder":true,"num":0}]` || string(ref[1]) != "\x01\x02\x03" {
+		t.Fatalf("messages %q", ref)
+	}
+	for i, s := range sinks {
+		if len(s.first) != 2 || &s.first[0][0] != &ref[0][0] || &s.first[1][0] != &ref[1][0] {
+			t.Fatalf("socket %d got its own encoding", i)
+		}
+	}
+}
+
+// BenchmarkBroadcast measures one broadcast to every socket of a namespace
+// (select the targets, encode once, queue for each), transports excluded.
+func BenchmarkBroadcast(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		b.Run(fmt.Sprintf("sockets=%d", n), func(b *testing.B) {
+			srv := NewServer(nil)
+			connectSinks(srv, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := srv.Emit("news", "hello", 42); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/socket")
+		})
+	}
+}
+
+// BenchmarkEmit measures one emit to one socket (encode + queue).
+func BenchmarkEmit(b *testing.B) {
+	srv := NewServer(nil)
+	connectSinks(srv, 1)
+	s := srv.Of("/").Sockets()[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Emit("news", "hello", 42); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
