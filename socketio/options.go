@@ -73,6 +73,10 @@ type ServerOptions struct {
 	// MaxQueueBytes bounds each connection's outbound queue in bytes.
 	// Default engineio's (2*MaxHTTPBufferSize, at least 1 MiB).
 	MaxQueueBytes int
+	// ServeClient serves the official browser client bundle under Path.
+	// Default nil: not served (the JS server serves the copy it bundles; this
+	// module bundles none).
+	ServeClient *ServeClientOptions
 	// Logger receives logs (attrs sid, nsp, transport, reason). Default silent.
 	Logger *slog.Logger
 }

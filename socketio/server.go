@@ -20,6 +20,7 @@ type Server struct {
 	log    *slog.Logger
 	engine *engineio.Server
 	root   *Namespace
+	client *clientFiles // nil: the client bundle is not served
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -31,13 +32,18 @@ type Server struct {
 func NewServer(opts *ServerOptions) *Server {
 	o := opts.withDefaults()
 	srv := &Server{opts: o, log: o.Logger, nsps: make(map[string]*Namespace)}
+	srv.client = newClientFiles(o.Path, o.ServeClient)
 	srv.engine = engineio.NewServer((*engineHandler)(srv), o.engineOptions())
 	srv.root = srv.Of("/")
 	return srv
 }
 
-// ServeHTTP serves the Engine.IO transports.
+// ServeHTTP serves the Engine.IO transports, and the client bundle when
+// ServeClient is set.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.client != nil && srv.client.serve(w, r) {
+		return
+	}
 	srv.engine.ServeHTTP(w, r)
 }
 
