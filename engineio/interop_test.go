@@ -240,18 +240,18 @@ func kind(binary bool) string {
 	return "text"
 }
 
-// nearLimit is the largest message of this kind that fits the limit on the
-// given transport, less a small margin: a polling POST carries "4"+text or
-// "b"+base64(bytes), a WebSocket frame "4"+text or the raw bytes.
-func nearLimit(transport string, binary bool) int {
-	const margin = 8
+// atLimit is the largest message of this kind that fits the limit on the
+// given transport (the limit itself is allowed, as in Node): a polling POST
+// carries "4"+text or "b"+base64(bytes), a WebSocket frame "4"+text or the
+// raw bytes.
+func atLimit(transport string, binary bool) int {
 	switch {
 	case transport == "websocket" && binary:
-		return testLimit - margin
+		return testLimit
 	case binary:
-		return (testLimit - margin - 1) / 4 * 3
+		return (testLimit - 1) / 4 * 3
 	default:
-		return testLimit - margin - 1
+		return testLimit - 1
 	}
 }
 
@@ -279,7 +279,7 @@ func TestInteropEchoTextAndBinary(t *testing.T) {
 			}
 
 			for _, binary := range []bool{false, true} {
-				for i, size := range []int{1, 3000, nearLimit(m.final, binary)} {
+				for i, size := range []int{1, 3000, atLimit(m.final, binary)} {
 					pr.send(t, map[string]any{"op": "send-pattern", "kind": kind(binary), "size": size, "seed": i})
 					msg := pr.expectMessage(t)
 					want := pattern(binary, size, i)
@@ -414,7 +414,10 @@ func TestInteropOversizeMessage(t *testing.T) {
 			t.Parallel()
 			pr := startPeer(t, m, limitOptions(), false)
 			pr.upgraded(t, m)
-			pr.send(t, map[string]any{"op": "send-pattern", "kind": "binary", "size": testLimit + 1, "seed": 1})
+			// One byte over the limit: a WebSocket frame or a POST body of
+			// testLimit+1 bytes.
+			size := atLimit(m.final, false) + 1
+			pr.send(t, map[string]any{"op": "send-pattern", "kind": "text", "size": size, "seed": 1})
 			client, server := pr.expectClose(t)
 			wantClient, wantServer := "transport close", engineio.ReasonTransportError
 			if m.final == "polling" {
