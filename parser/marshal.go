@@ -200,56 +200,55 @@ func (e *encoder) rawArg(r RawArg) error {
 	if !validJSON(raw) {
 		return fmt.Errorf("%w: %.40q", ErrInvalidJSON, raw)
 	}
-	return e.rewrite(raw, r.Attachments)
-}
-
-// rewrite copies the validated value raw, replacing its placeholders.
-func (e *encoder) rewrite(raw []byte, attachments [][]byte) error {
-	if !mayHavePlaceholder(raw) {
-		var err error
-		e.buf, err = appendNormalized(e.buf, raw)
-		return err
-	}
-	isPh, num, err := placeholder(raw, len(attachments))
+	x, err := newPhIndex(raw, len(r.Attachments))
 	if err != nil {
 		return err
 	}
-	if isPh {
+	_, err = e.rewrite(x, 0, r.Attachments)
+	return err
+}
+
+// rewrite copies the value at x.b[i], replacing its placeholders, and returns its end.
+func (e *encoder) rewrite(x *phIndex, i int, attachments [][]byte) (int, error) {
+	b := x.b
+	if num, ok := x.nums[i]; ok {
 		e.bytes(attachments[num])
-		return nil
+		return skipValue(b, i), nil
 	}
-	switch raw[0] {
-	case '[':
+	if !x.holds[i] {
+		end := skipValue(b, i)
+		var err error
+		e.buf, err = appendNormalized(e.buf, b[i:end])
+		return end, err
+	}
+	sep := byte(0)
+	if b[i] == '[' {
 		e.buf = append(e.buf, '[')
-		first := true
-		err = arrayElems(raw, func(elem []byte) error {
-			if !first {
-				e.buf = append(e.buf, ',')
+		end, err := forArray(b, i, func(at int) (int, error) {
+			if sep != 0 {
+				e.buf = append(e.buf, sep)
 			}
-			first = false
-			return e.rewrite(elem, attachments)
+			sep = ','
+			return e.rewrite(x, at, attachments)
 		})
 		e.buf = append(e.buf, ']')
-	case '{':
-		e.buf = append(e.buf, '{')
-		first := true
-		err = objectMembers(raw, func(key, val []byte) error {
-			if !first {
-				e.buf = append(e.buf, ',')
-			}
-			first = false
-			var err error
-			if e.buf, err = appendNormalized(e.buf, key); err != nil {
-				return err
-			}
-			e.buf = append(e.buf, ':')
-			return e.rewrite(val, attachments)
-		})
-		e.buf = append(e.buf, '}')
-	default:
-		e.buf, err = appendNormalized(e.buf, raw)
+		return end, err
 	}
-	return err
+	e.buf = append(e.buf, '{') // only arrays and objects hold placeholders
+	end, err := forObject(b, i, func(key []byte, at int) (int, error) {
+		if sep != 0 {
+			e.buf = append(e.buf, sep)
+		}
+		sep = ','
+		var err error
+		if e.buf, err = appendNormalized(e.buf, key); err != nil {
+			return 0, err
+		}
+		e.buf = append(e.buf, ':')
+		return e.rewrite(x, at, attachments)
+	})
+	e.buf = append(e.buf, '}')
+	return end, err
 }
 
 func (e *encoder) number(n json.Number) error {
@@ -768,6 +767,14 @@ func appendFloat(b []byte, f float64, bits int) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the bytes JSON.stringify writes as they are.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString writes s as JSON.stringify does: only `"`, `\` and control
 // characters are escaped; invalid UTF-8 becomes U+FFFD.
 func appendString(b []byte, s string) []byte {
@@ -775,7 +782,7 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if plainASCII[c] {
 			i++
 			continue
 		}

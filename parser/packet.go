@@ -87,7 +87,7 @@ func (p *Packet) EventName() (string, error) {
 	if p.Type != Event && p.Type != BinaryEvent {
 		return "", ErrNotEvent
 	}
-	if len(p.Data) == 0 || p.Data[0] != '[' || !validJSON(p.Data) {
+	if len(p.Data) == 0 || p.Data[0] != '[' {
 		return "", ErrInvalidPayload
 	}
 	first, _ := nextValue(p.Data, 1)
@@ -134,19 +134,20 @@ func (p *Packet) Args() ([]json.RawMessage, error) {
 	if len(p.Data) == 0 && !isEvent {
 		return nil, nil
 	}
-	if len(p.Data) == 0 || p.Data[0] != '[' || !validJSON(p.Data) {
-		return nil, ErrInvalidPayload
-	}
 	var args []json.RawMessage
 	skip := isEvent
-	_ = arrayElems(p.Data, func(elem []byte) error {
-		if skip {
-			skip = false
-			return nil
+	end, err := forArray(p.Data, 0, func(at int) (int, error) {
+		var s scanner
+		end, err := s.value(p.Data, at)
+		if err == nil && !skip {
+			args = append(args, p.Data[at:end])
 		}
-		args = append(args, elem)
-		return nil
+		skip = false
+		return end, err
 	})
+	if err != nil || skipSpace(p.Data, end) != len(p.Data) || isEvent && skip {
+		return nil, ErrInvalidPayload
+	}
 	return args, nil
 }
 

@@ -250,39 +250,87 @@ func nextValue(b []byte, i int) (val []byte, end int) {
 	return b[i:end], end
 }
 
-// arrayElems calls fn for each element of the validated array b.
-func arrayElems(b []byte, fn func(elem []byte) error) error {
-	i := skipSpace(b, 1)
+// forArray calls fn with the offset of each element of the array at b[i];
+// fn returns the element's end. forArray returns the array's end, or
+// errSyntax if the array is malformed around its elements.
+func forArray(b []byte, i int, fn func(at int) (int, error)) (int, error) {
+	if i >= len(b) || b[i] != '[' {
+		return 0, errSyntax
+	}
+	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return nil
+		return i + 1, nil
 	}
-	for i < len(b) {
-		elem, end := nextValue(b, i)
-		if err := fn(elem); err != nil {
-			return err
+	for {
+		end, err := fn(i)
+		if err != nil {
+			return 0, err
 		}
-		i = skipSpace(b, end) + 1 // past ',' or ']'
+		if i = skipSpace(b, end); i >= len(b) {
+			return 0, errSyntax
+		}
+		switch b[i] {
+		case ']':
+			return i + 1, nil
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return 0, errSyntax
+		}
 	}
-	return nil
 }
 
-// objectMembers calls fn for each member of the validated object b; key is
-// the raw quoted key.
-func objectMembers(b []byte, fn func(key, val []byte) error) error {
-	i := skipSpace(b, 1)
+// forObject calls fn with the raw quoted key and the value offset of each
+// member of the object at b[i]; fn returns the value's end. forObject returns
+// the object's end, or errSyntax if the object is malformed around its values.
+func forObject(b []byte, i int, fn func(key []byte, at int) (int, error)) (int, error) {
+	if i >= len(b) || b[i] != '{' {
+		return 0, errSyntax
+	}
+	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil
+		return i + 1, nil
 	}
-	for i < len(b) {
-		key, end := nextValue(b, i)
-		i = skipSpace(b, end) + 1 // past ':'
-		val, end := nextValue(b, i)
-		if err := fn(key, val); err != nil {
-			return err
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, errSyntax
 		}
-		i = skipSpace(b, end) + 1 // past ',' or '}'
+		var s scanner
+		kend, err := s.str(b, i)
+		if err != nil {
+			return 0, err
+		}
+		key := b[i:kend]
+		if i = skipSpace(b, kend); i >= len(b) || b[i] != ':' {
+			return 0, errSyntax
+		}
+		end, err := fn(key, skipSpace(b, i+1))
+		if err != nil {
+			return 0, err
+		}
+		if i = skipSpace(b, end); i >= len(b) {
+			return 0, errSyntax
+		}
+		switch b[i] {
+		case '}':
+			return i + 1, nil
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return 0, errSyntax
+		}
 	}
-	return nil
+}
+
+// skipValue returns the end of the validated value at b[i] (len(b) if it
+// turns out invalid, so that callers stop).
+func skipValue(b []byte, i int) int {
+	var s scanner
+	end, err := s.value(b, i)
+	if err != nil {
+		return len(b)
+	}
+	return end
 }
 
 // unquote returns the text of the validated JSON string token q.
@@ -307,37 +355,6 @@ func keyIs(q []byte, name string) bool {
 
 var placeholderKey = []byte(`"_placeholder"`)
 
-// placeholder reports whether the validated object b is an attachment
-// placeholder the way socket.io-parser sees one (`_placeholder` === true, the
-// last duplicate key winning as in JSON.parse), and returns its num when num
-// is a valid index below n.
-func placeholder(b []byte, n int) (isPlaceholder bool, num int, err error) {
-	if len(b) == 0 || b[0] != '{' {
-		return false, 0, nil
-	}
-	var numTok []byte
-	_ = objectMembers(b, func(key, val []byte) error {
-		switch {
-		case keyIs(key, "_placeholder"):
-			isPlaceholder = string(val) == "true"
-		case keyIs(key, "num"):
-			numTok = val
-		}
-		return nil
-	})
-	if !isPlaceholder {
-		return false, 0, nil
-	}
-	if len(numTok) == 0 || (numTok[0] != '-' && (numTok[0] < '0' || numTok[0] > '9')) {
-		return true, 0, ErrIllegalAttachments
-	}
-	f, perr := strconv.ParseFloat(string(numTok), 64)
-	if perr != nil || f < 0 || f >= float64(n) || f != float64(int(f)) {
-		return true, 0, ErrIllegalAttachments
-	}
-	return true, int(f), nil
-}
-
 // mayHavePlaceholder is a cheap filter: a placeholder needs its key, written
 // plainly or with \u escapes.
 func mayHavePlaceholder(b []byte) bool {
@@ -350,18 +367,86 @@ func checkPlaceholders(b []byte, n int) error {
 	if !mayHavePlaceholder(b) {
 		return nil
 	}
-	return walkPlaceholders(b, n)
+	x := phIndex{b: b, n: n}
+	_, _, err := x.walk(0)
+	return err
 }
 
-func walkPlaceholders(b []byte, n int) error {
-	switch b[0] {
+// phIndex locates the attachment placeholders of validated JSON b: the
+// offsets of placeholder objects (with their num) and of every container
+// holding one. Built in one pass, it lets the walkers that replace
+// placeholders stay linear however deep the JSON nests.
+type phIndex struct {
+	b     []byte
+	n     int          // attachment count
+	nums  map[int]int  // placeholder object offset -> num (nil: not recorded)
+	holds map[int]bool // offset of a placeholder or of a container holding one
+}
+
+func newPhIndex(b []byte, n int) (*phIndex, error) {
+	x := &phIndex{b: b, n: n, nums: map[int]int{}, holds: map[int]bool{}}
+	_, _, err := x.walk(0)
+	return x, err
+}
+
+// walk scans the value at b[i] and returns its end and whether it is or holds
+// a placeholder. Like socket.io-parser, an object whose (last) _placeholder
+// member is true is a placeholder as a whole: what it contains is not looked
+// at, so errors found inside it are dropped.
+func (x *phIndex) walk(i int) (end int, found bool, err error) {
+	b := x.b
+	switch b[i] {
 	case '[':
-		return arrayElems(b, func(elem []byte) error { return walkPlaceholders(elem, n) })
+		end, _ = forArray(b, i, func(at int) (int, error) {
+			e, f, er := x.walk(at)
+			found = found || f
+			if err == nil {
+				err = er
+			}
+			return e, nil
+		})
 	case '{':
-		if ok, _, err := placeholder(b, n); ok {
-			return err
+		isPh := false
+		var numTok []byte
+		end, _ = forObject(b, i, func(key []byte, at int) (int, error) {
+			e, f, er := x.walk(at)
+			found = found || f
+			if err == nil {
+				err = er
+			}
+			switch {
+			case keyIs(key, "_placeholder"):
+				isPh = string(b[at:e]) == "true"
+			case keyIs(key, "num"):
+				numTok = b[at:e]
+			}
+			return e, nil
+		})
+		if isPh {
+			found = true
+			var num int
+			if num, err = placeholderNum(numTok, x.n); err == nil && x.nums != nil {
+				x.nums[i] = num
+			}
 		}
-		return objectMembers(b, func(_, val []byte) error { return walkPlaceholders(val, n) })
+	default:
+		return skipValue(b, i), false, nil
 	}
-	return nil
+	if found && x.holds != nil {
+		x.holds[i] = true
+	}
+	return end, found, err
+}
+
+// placeholderNum checks a placeholder's num: a number (JS typeof "number"),
+// an integer here, with 0 <= num < n.
+func placeholderNum(tok []byte, n int) (int, error) {
+	if len(tok) == 0 || (tok[0] != '-' && (tok[0] < '0' || tok[0] > '9')) {
+		return 0, ErrIllegalAttachments
+	}
+	f, err := strconv.ParseFloat(string(tok), 64)
+	if err != nil || f < 0 || f >= float64(n) || f != float64(int(f)) {
+		return 0, ErrIllegalAttachments
+	}
+	return int(f), nil
 }

@@ -32,114 +32,121 @@ func Unmarshal(raw []byte, attachments [][]byte, v any) error {
 	if !validJSON(raw) {
 		return json.Unmarshal(raw, v) // for encoding/json's syntax error
 	}
-	d := decoder{attachments: attachments}
-	return d.into(raw, rv.Elem())
-}
-
-type decoder struct {
-	attachments [][]byte
-}
-
-// into decodes the validated value raw into the settable v.
-func (d *decoder) into(raw []byte, v reflect.Value) error {
-	if !mayHavePlaceholder(raw) {
-		return json.Unmarshal(raw, v.Addr().Interface())
-	}
-	if v.Kind() != reflect.Pointer && reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
-		return json.Unmarshal(raw, v.Addr().Interface()) // the type decodes itself
-	}
-	isPh, num, err := placeholder(raw, len(d.attachments))
+	x, err := newPhIndex(raw, len(attachments))
 	if err != nil {
 		return err
 	}
-	if isPh {
-		return d.attachment(d.attachments[num], v)
+	d := decoder{phIndex: x, attachments: attachments}
+	_, err = d.into(0, rv.Elem())
+	return err
+}
+
+// decoder walks validated JSON top-down, consulting the placeholder index so
+// that it only descends where an attachment is, and hands everything else to
+// encoding/json.
+type decoder struct {
+	*phIndex
+	attachments [][]byte
+}
+
+// std decodes the value at b[i] with encoding/json and returns its end.
+func (d *decoder) std(i int, v reflect.Value) (int, error) {
+	end := skipValue(d.b, i)
+	return end, json.Unmarshal(d.b[i:end], v.Addr().Interface())
+}
+
+// into decodes the value at b[i] into the settable v and returns its end.
+func (d *decoder) into(i int, v reflect.Value) (int, error) {
+	if !d.holds[i] || v.Kind() != reflect.Pointer && reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
+		return d.std(i, v) // no attachment in here, or a type that decodes itself
 	}
+	if num, ok := d.nums[i]; ok {
+		return skipValue(d.b, i), d.attachment(d.attachments[num], v)
+	}
+	b := d.b
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		return d.into(raw, v.Elem())
+		return d.into(i, v.Elem())
 	case reflect.Interface:
 		if v.NumMethod() != 0 {
 			break
 		}
-		x, err := d.any(raw)
-		if err != nil {
-			return err
+		end, x, err := d.any(i)
+		if err == nil {
+			v.Set(reflect.ValueOf(x))
 		}
-		v.Set(reflect.ValueOf(x))
-		return nil
+		return end, err
 	case reflect.Slice:
-		if raw[0] != '[' {
+		if b[i] != '[' {
 			break
 		}
 		s := reflect.MakeSlice(v.Type(), 0, 0)
-		err := arrayElems(raw, func(elem []byte) error {
+		end, err := forArray(b, i, func(at int) (int, error) {
 			s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
-			return d.into(elem, s.Index(s.Len()-1))
+			return d.into(at, s.Index(s.Len()-1))
 		})
-		if err != nil {
-			return err
+		if err == nil {
+			v.Set(s)
 		}
-		v.Set(s)
-		return nil
+		return end, err
 	case reflect.Array:
-		if raw[0] != '[' {
+		if b[i] != '[' {
 			break
 		}
-		i := 0
-		err := arrayElems(raw, func(elem []byte) error {
-			if i >= v.Len() {
-				return nil // extra elements are dropped, as encoding/json does
+		n := 0
+		end, err := forArray(b, i, func(at int) (int, error) {
+			if n >= v.Len() {
+				return skipValue(b, at), nil // extra elements are dropped, as encoding/json does
 			}
-			i++
-			return d.into(elem, v.Index(i-1))
+			n++
+			return d.into(at, v.Index(n-1))
 		})
-		for ; err == nil && i < v.Len(); i++ {
-			v.Index(i).SetZero()
+		for ; err == nil && n < v.Len(); n++ {
+			v.Index(n).SetZero()
 		}
-		return err
+		return end, err
 	case reflect.Map:
-		if raw[0] != '{' {
+		if b[i] != '{' {
 			break
 		}
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(v.Type()))
 		}
-		return objectMembers(raw, func(key, val []byte) error {
+		return forObject(b, i, func(key []byte, at int) (int, error) {
 			k, err := mapKeyValue(v.Type().Key(), unquote(key))
 			if err != nil {
-				return err
+				return 0, err
 			}
 			elem := reflect.New(v.Type().Elem()).Elem()
-			if err := d.into(val, elem); err != nil {
-				return err
+			end, err := d.into(at, elem)
+			if err == nil {
+				v.SetMapIndex(k, elem)
 			}
-			v.SetMapIndex(k, elem)
-			return nil
+			return end, err
 		})
 	case reflect.Struct:
-		if raw[0] != '{' {
+		if b[i] != '{' {
 			break
 		}
 		fields := cachedFields(v.Type())
-		return objectMembers(raw, func(key, val []byte) error {
+		return forObject(b, i, func(key []byte, at int) (int, error) {
 			f := lookupField(fields, unquote(key))
 			if f == nil {
-				return nil // unknown members are ignored, as encoding/json does
+				return skipValue(b, at), nil // unknown members are ignored, as encoding/json does
 			}
 			fv, err := fieldByIndex(v, f.index)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			return d.into(val, fv)
+			return d.into(at, fv)
 		})
 	}
 	// Not a container that can hold an attachment: let encoding/json report
 	// (or accept) it, placeholder objects included.
-	return json.Unmarshal(raw, v.Addr().Interface())
+	return d.std(i, v)
 }
 
 // attachment stores b into v: a []byte-like, an empty interface, or a pointer to them.
@@ -160,42 +167,35 @@ func (d *decoder) attachment(b []byte, v reflect.Value) error {
 	return &json.UnmarshalTypeError{Value: "attachment", Type: v.Type()}
 }
 
-// any decodes the validated raw as json.Unmarshal into an interface{} would,
-// with placeholders turned into []byte.
-func (d *decoder) any(raw []byte) (any, error) {
-	if !mayHavePlaceholder(raw) {
+// any decodes the value at b[i] as json.Unmarshal into an interface{} would,
+// with placeholders turned into []byte, and returns its end.
+func (d *decoder) any(i int) (int, any, error) {
+	b := d.b
+	if num, ok := d.nums[i]; ok {
+		return skipValue(b, i), d.attachments[num], nil
+	}
+	if !d.holds[i] {
+		end := skipValue(b, i)
 		var x any
-		err := json.Unmarshal(raw, &x)
-		return x, err
+		err := json.Unmarshal(b[i:end], &x)
+		return end, x, err
 	}
-	isPh, num, err := placeholder(raw, len(d.attachments))
-	if err != nil {
-		return nil, err
-	}
-	if isPh {
-		return d.attachments[num], nil
-	}
-	switch raw[0] {
-	case '[':
+	if b[i] == '[' {
 		a := []any{}
-		err := arrayElems(raw, func(elem []byte) error {
-			x, err := d.any(elem)
+		end, err := forArray(b, i, func(at int) (int, error) {
+			end, x, err := d.any(at)
 			a = append(a, x)
-			return err
+			return end, err
 		})
-		return a, err
-	case '{':
-		m := map[string]any{}
-		err := objectMembers(raw, func(key, val []byte) error {
-			x, err := d.any(val)
-			m[unquote(key)] = x
-			return err
-		})
-		return m, err
+		return end, a, err
 	}
-	var x any
-	err = json.Unmarshal(raw, &x)
-	return x, err
+	m := map[string]any{} // only arrays and objects hold placeholders
+	end, err := forObject(b, i, func(key []byte, at int) (int, error) {
+		end, x, err := d.any(at)
+		m[unquote(key)] = x
+		return end, err
+	})
+	return end, m, err
 }
 
 // lookupField finds the member for key: exact name first, then, like

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -147,5 +148,38 @@ func TestArgsUnmarshalRoundTrip(t *testing.T) {
 	}
 	if name != "cat.png" || !bytes.Equal(data, img) || !bytes.Equal(meta.Thumb, img[:1]) {
 		t.Errorf("got %q %v %v", name, data, meta.Thumb)
+	}
+}
+
+// Deep nesting around a placeholder is walked once per level, not once per
+// level per ancestor (which made a 500 KB packet cost seconds).
+func TestDeepNesting(t *testing.T) {
+	t.Parallel()
+	const depth = 3000
+	text := `["e",` + strings.Repeat(`{"k":"`+strings.Repeat("x", 100)+`","a":[`, depth) +
+		`{"_placeholder":true,"num":0}` + strings.Repeat("]}", depth) + `]`
+	var d Decoder
+	p := decodeAll(t, &d, "51-"+text, []byte("bin"))
+	args, err := p.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := Unmarshal(args[0], p.Attachments, &v); err != nil {
+		t.Fatal(err)
+	}
+	for range depth {
+		v = v.(map[string]any)["a"].([]any)[0]
+	}
+	if b, ok := v.([]byte); !ok || string(b) != "bin" {
+		t.Fatalf("innermost value %#v", v)
+	}
+	out, err := NewEvent("/", "e", []any{RawArg{args[0], p.Attachments}})
+	if err != nil || out.String() != "51-"+text || len(out.Attachments) != 1 {
+		t.Fatalf("re-emitted %.80s... (%v)", out, err)
+	}
+	bad := strings.Replace(text, `"num":0`, `"num":1`, 1)
+	if _, err := d.Add([]byte("51-"+bad), false); !errors.Is(err, ErrIllegalAttachments) {
+		t.Fatalf("deep bad placeholder: %v", err)
 	}
 }
