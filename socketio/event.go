@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"bytes"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -49,23 +48,17 @@ func (a *argList) Raw() []json.RawMessage {
 	return raw
 }
 
-// Values returns the arguments ready to be emitted again: raw JSON, kept byte
-// for byte, except arguments holding binary attachments, which are decoded so
-// that the binary stays binary.
+// Values returns the arguments ready to be emitted again, byte for byte:
+// raw JSON, with the binary attachments they refer to (parser.RawArg).
 func (a *argList) Values() []any {
 	raw, _ := a.load()
 	out := make([]any, len(raw))
 	for i, r := range raw {
-		if len(a.pkt.Attachments) == 0 || !bytes.Contains(r, []byte(`"_placeholder"`)) {
+		if len(a.pkt.Attachments) == 0 {
 			out[i] = r
-			continue
+		} else {
+			out[i] = parser.RawArg{JSON: r, Attachments: a.pkt.Attachments}
 		}
-		var v any
-		if err := parser.Unmarshal(r, a.pkt.Attachments, &v); err != nil {
-			out[i] = r
-			continue
-		}
-		out[i] = v
 	}
 	return out
 }

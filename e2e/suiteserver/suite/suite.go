@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed9706/socketio/engineio"
+	"github.com/seed9706/socketio/socketio"
 )
 
 // EngineIOEcho is the Engine.IO handler of the suite: every message is sent
@@ -41,6 +42,36 @@ func EngineIOOptions() *engineio.ServerOptions {
 	}
 }
 
+// SocketIOOptions are the options of the suite's /socket.io/ server:
+// pingInterval 300 ms, pingTimeout 200 ms, maxHttpBufferSize 1e6,
+// connectTimeout 1000 ms, CORS any origin.
+func SocketIOOptions() *socketio.ServerOptions {
+	return &socketio.ServerOptions{
+		PingInterval:      300 * time.Millisecond,
+		PingTimeout:       200 * time.Millisecond,
+		MaxHTTPBufferSize: 1e6,
+		ConnectTimeout:    1000 * time.Millisecond,
+		CORS:              &engineio.CORSOptions{AllowedOrigins: []string{"*"}},
+	}
+}
+
+// NewSocketIO returns the suite's Socket.IO server: on "/" it emits "auth"
+// with the handshake auth on connection, answers "message" with
+// "message-back" and acks "message-with-ack", both with the same arguments;
+// on "/custom" it emits "auth"; any other namespace is invalid.
+func NewSocketIO() *socketio.Server {
+	srv := socketio.NewServer(SocketIOOptions())
+	srv.OnConnection(func(s *socketio.Socket) {
+		_ = s.Emit("auth", s.Handshake().Auth)
+		s.On("message", func(e *socketio.Event) { _ = s.Emit("message-back", e.Values()...) })
+		s.On("message-with-ack", func(e *socketio.Event) { _ = e.Ack(e.Values()...) })
+	})
+	srv.Of("/custom").OnConnection(func(s *socketio.Socket) {
+		_ = s.Emit("auth", s.Handshake().Auth)
+	})
+	return srv
+}
+
 // Server is the suite server: an http.Handler serving every path of the contract.
 type Server struct {
 	mux     *http.ServeMux
@@ -54,9 +85,9 @@ func New() *Server {
 	s.mux.Handle("/engine.io/", eio)
 	s.closers = append(s.closers, eio.Close)
 
-	// === /socket.io/ (Socket.IO part of the contract) ===
-	// Mount the Socket.IO suite server here: s.mux.Handle("/socket.io/", ...)
-	// and append its Close to s.closers.
+	sio := NewSocketIO()
+	s.mux.Handle("/socket.io/", sio)
+	s.closers = append(s.closers, sio.Close)
 
 	return s
 }
