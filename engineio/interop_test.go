@@ -116,14 +116,25 @@ func startPeer(t *testing.T, m mode, opts *engineio.ServerOptions, reportPings b
 	if err := pr.p.Expect(t, "handshake").Decode(&hello); err != nil {
 		t.Fatal(err)
 	}
-	o := srv.Options()
+	// The JS defaults, unless the test set an option.
+	wantInterval, wantTimeout, wantMax := 25000, 20000, 1000000
+	if opts != nil && opts.PingInterval > 0 {
+		wantInterval = int(opts.PingInterval / time.Millisecond)
+	}
+	if opts != nil && opts.PingTimeout > 0 {
+		wantTimeout = int(opts.PingTimeout / time.Millisecond)
+	}
+	if opts != nil && opts.MaxHTTPBufferSize > 0 {
+		wantMax = int(opts.MaxHTTPBufferSize)
+	}
 	wantUpgrades := "[websocket]"
 	if m.transports[0] == "websocket" {
 		wantUpgrades = "[]"
 	}
-	if d := hello.Data; d.SID == "" || fmt.Sprint(d.Upgrades) != wantUpgrades || d.PingInterval != int(o.PingInterval/time.Millisecond) ||
-		d.PingTimeout != int(o.PingTimeout/time.Millisecond) || d.MaxPayload != int(o.MaxHTTPBufferSize) {
-		t.Fatalf("handshake %+v, want upgrades %s and the server's options %+v", d, wantUpgrades, o)
+	if d := hello.Data; d.SID == "" || fmt.Sprint(d.Upgrades) != wantUpgrades ||
+		d.PingInterval != wantInterval || d.PingTimeout != wantTimeout || d.MaxPayload != wantMax {
+		t.Fatalf("handshake %+v, want upgrades %s, pingInterval %d, pingTimeout %d, maxPayload %d",
+			d, wantUpgrades, wantInterval, wantTimeout, wantMax)
 	}
 	var open struct{ Transport string }
 	if err := pr.p.Expect(t, "open").Decode(&open); err != nil {
