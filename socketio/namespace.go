@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -24,6 +25,8 @@ type Namespace struct {
 	middlewares []func(*Socket) error
 	onConn      []func(*Socket)
 	sockets     map[string]*Socket // connected sockets by id
+
+	onServerSide []func(event string, args []json.RawMessage, ack func(reply any))
 }
 
 func newNamespace(srv *Server, name string, parent *ParentNamespace) *Namespace {
@@ -194,6 +197,68 @@ func (n *Namespace) DisconnectSockets(close bool) error {
 	return n.broadcaster().DisconnectSockets(close)
 }
 
+var serverSideReserved = map[string]bool{"connect": true, "connection": true, "new_namespace": true}
+
+func serverSideArgs(event string, args []any) ([]json.RawMessage, error) {
+	if serverSideReserved[event] {
+		return nil, fmt.Errorf("%w: %q is a reserved event name", ErrReservedEvent, event)
+	}
+	out := make([]json.RawMessage, 0, 1+len(args))
+	for _, v := range append([]any{event}, args...) {
+		raw, err := parser.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, raw)
+	}
+	return out, nil
+}
+
+// ServerSideEmit sends an event to the other servers of the cluster, whose
+// OnServerSideEmit handlers receive it. The in-memory adapter has no other
+// server and returns adapter.ErrServerSideEmitUnsupported.
+func (n *Namespace) ServerSideEmit(event string, args ...any) error {
+	raw, err := serverSideArgs(event, args)
+	if err != nil {
+		return err
+	}
+	return n.adapter.ServerSideEmit(context.Background(), raw, nil)
+}
+
+// ServerSideEmitWithAck sends an event to the other servers and waits, until
+// ctx is done, for one reply from each.
+func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	raw, err := serverSideArgs(event, args)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		replies []json.RawMessage
+		err     error
+	}
+	done := make(chan result, 1)
+	if err := n.adapter.ServerSideEmit(ctx, raw, func(replies []json.RawMessage, err error) {
+		done <- result{replies, err}
+	}); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-done:
+		return r.replies, r.err
+	case <-ctx.Done():
+		return nil, ctxError(ctx)
+	}
+}
+
+// OnServerSideEmit registers a handler for the events other servers send
+// with ServerSideEmit; ack answers a ServerSideEmitWithAck (first call only).
+// It runs on the adapter's goroutine: keep it short.
+func (n *Namespace) OnServerSideEmit(handler func(event string, args []json.RawMessage, ack func(reply any))) {
+	n.mu.Lock()
+	n.onServerSide = append(n.onServerSide, handler)
+	n.mu.Unlock()
+}
+
 // adapterNamespace implements adapter.Namespace without adding its methods
 // to Namespace's API.
 type adapterNamespace Namespace
@@ -208,8 +273,34 @@ func (a *adapterNamespace) Prepare(p *parser.Packet) (adapter.Prepared, error) {
 	return pp, nil
 }
 
-func (a *adapterNamespace) ServerSideEmit([]json.RawMessage, func(json.RawMessage)) {
-	a.srv.log.Debug("socketio: server-side emit ignored (not implemented yet)", "nsp", a.name)
+func (a *adapterNamespace) ServerSideEmit(args []json.RawMessage, ack func(json.RawMessage)) {
+	n := (*Namespace)(a)
+	if len(args) == 0 {
+		return
+	}
+	var event string
+	if err := json.Unmarshal(args[0], &event); err != nil {
+		return
+	}
+	n.mu.RLock()
+	handlers := n.onServerSide
+	n.mu.RUnlock()
+	var once sync.Once
+	reply := func(v any) {
+		if ack == nil {
+			return
+		}
+		once.Do(func() {
+			raw, err := parser.Marshal(v)
+			if err != nil {
+				raw = json.RawMessage("null")
+			}
+			ack(raw)
+		})
+	}
+	for _, fn := range handlers {
+		fn(event, args[1:], reply)
+	}
 }
 
 // ParentNamespace matches namespace names dynamically (Server.OfRegexp,
