@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,14 +166,11 @@ func ensureModules(root string) error {
 	return nil
 }
 
-// hashString is FNV-1a, enough to give each checkout its own lock file.
+// hashString gives each checkout its own lock file.
 func hashString(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 func tail(b []byte, n int) []byte {
