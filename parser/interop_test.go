@@ -3,6 +3,7 @@ package parser
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -135,6 +136,46 @@ func TestMarshalMatchesJSONStringify(t *testing.T) {
 		o.ask(t, "stringify", map[string]any{"json": string(std)}, &want)
 		if string(got) != want.Out {
 			t.Errorf("Marshal(%#v)\n got  %s\n want %s", v, got, want.Out)
+		}
+	}
+}
+
+// TestRawMessageMatchesJSONStringify: a json.RawMessage argument is written as
+// JSON.stringify(JSON.parse(raw)) writes it (for arrays of strings, where key
+// order and number formats do not come into play).
+func TestRawMessageMatchesJSONStringify(t *testing.T) {
+	o := startOracle(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	raws := []string{
+		`["\ud800","\uD83D\uDE00","\u00E9\/","\u000A","\u0022\u005c","\u001F","\u000b","\ud800\u0041","\udc00\ud800"]`,
+		` [ "a" , [ "b" ] ] `, `["\uDBFF\uDFFF\uDC00\uD800\uD800\uDC00"]`,
+	}
+	escapes := []string{`\u`, `\ud83d`, `\ude00`, `\uD800`, `\u00e9`, `\u000a`, `\u001B`, `\/`, `\n`, `\"`, `\\`, "x", "é"}
+	for range 300 {
+		var b strings.Builder
+		b.WriteString(`["`)
+		for range r.IntN(6) {
+			e := escapes[r.IntN(len(escapes))]
+			if e == `\u` {
+				e = fmt.Sprintf(`\u%04X`, r.IntN(0x10000))
+			}
+			b.WriteString(e)
+		}
+		std, _ := json.Marshal(randomString(r))
+		b.WriteString(`",`)
+		b.Write(std)
+		b.WriteString(`]`)
+		raws = append(raws, b.String())
+	}
+	for _, raw := range raws {
+		got, err := Marshal(json.RawMessage(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		var want struct{ Out string }
+		o.ask(t, "stringify", map[string]any{"json": raw}, &want)
+		if string(got) != want.Out {
+			t.Errorf("Marshal(RawMessage(%s))\n got  %s\n want %s", raw, got, want.Out)
 		}
 	}
 }

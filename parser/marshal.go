@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -798,23 +799,7 @@ func appendString(b []byte, s string) []byte {
 			i += size
 			continue
 		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
+		b = appendEscaped(append(b, s[start:i]...), c)
 		i++
 		start = i
 	}
@@ -822,8 +807,88 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendNormalized validates the JSON text raw and appends it without
-// whitespace and with strings re-escaped the JS way; numbers are kept as written.
+// appendEscaped writes the ASCII character c as JSON.stringify does.
+func appendEscaped(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	if c < 0x20 {
+		return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return append(b, c)
+}
+
+// appendReescaped writes the validated JSON string token q as JSON.stringify
+// writes the string JSON.parse reads from it: escapes that JS would not write
+// are resolved, lone surrogates stay escaped (in lower-case hex).
+func appendReescaped(b, q []byte) []byte {
+	b = append(b, '"')
+	last := len(q) - 1 // the closing quote
+	for i := 1; i < last; i++ {
+		c := q[i]
+		if c != '\\' {
+			b = append(b, c)
+			continue
+		}
+		i++
+		switch q[i] {
+		case '/':
+			b = append(b, '/')
+		case 'u':
+			u := hex4(q[i+1:])
+			i += 4
+			switch {
+			case u < utf8.RuneSelf:
+				b = appendEscaped(b, byte(u))
+			case !utf16.IsSurrogate(u):
+				b = utf8.AppendRune(b, u)
+			case u < 0xdc00 && i+6 < last && q[i+1] == '\\' && q[i+2] == 'u' && isLowSurrogate(hex4(q[i+3:])):
+				b = utf8.AppendRune(b, utf16.DecodeRune(u, hex4(q[i+3:])))
+				i += 6
+			default:
+				b = append(b, '\\', 'u', hexDigits[u>>12], hexDigits[u>>8&0xf], hexDigits[u>>4&0xf], hexDigits[u&0xf])
+			}
+		default: // " \ b f n r t, as JS writes them
+			b = append(b, '\\', q[i])
+		}
+	}
+	return append(b, '"')
+}
+
+func isLowSurrogate(r rune) bool { return r >= 0xdc00 && r < 0xe000 }
+
+// hex4 reads the 4 hex digits at the start of h (validated).
+func hex4(h []byte) rune {
+	var r rune
+	for _, c := range h[:4] {
+		switch {
+		case c >= 'a':
+			c -= 'a' - 10
+		case c >= 'A':
+			c -= 'A' - 10
+		default:
+			c -= '0'
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// appendNormalized validates the JSON text raw and appends it as
+// JSON.stringify(JSON.parse(raw)) would write it, except that numbers, key
+// order and duplicate keys are kept as written: whitespace is dropped and
+// string escapes JS would not write are resolved. JS-made JSON is copied as is.
 func appendNormalized(dst, raw []byte) ([]byte, error) {
 	var s scanner
 	i := skipSpace(raw, 0)
@@ -832,7 +897,7 @@ func appendNormalized(dst, raw []byte) ([]byte, error) {
 		return dst, fmt.Errorf("%w: %.40q", ErrInvalidJSON, raw)
 	}
 	raw = raw[i:end]
-	if !s.spaced && !s.escaped {
+	if !s.spaced && !s.nonJS {
 		return append(dst, raw...), nil
 	}
 	for i := 0; i < len(raw); {
@@ -842,8 +907,8 @@ func appendNormalized(dst, raw []byte) ([]byte, error) {
 		case c == '"':
 			var sc scanner
 			end, _ := sc.str(raw, i)
-			if sc.escaped {
-				dst = appendString(dst, unquote(raw[i:end]))
+			if sc.nonJS {
+				dst = appendReescaped(dst, raw[i:end])
 			} else {
 				dst = append(dst, raw[i:end]...)
 			}

@@ -16,9 +16,9 @@ var errSyntax = errors.New("parser: JSON syntax error")
 // scanner validates JSON text strictly (RFC 8259, as JSON.parse accepts it)
 // and notes what a JS-exact re-serialisation would have to change.
 type scanner struct {
-	depth   int
-	spaced  bool // whitespace seen outside strings
-	escaped bool // a backslash seen inside a string
+	depth  int
+	spaced bool // whitespace seen outside strings
+	nonJS  bool // a string escape JSON.stringify would not write (\/, \u00e9, \u000A...)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -130,23 +130,38 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
+// jsEscape reports whether \u<h> is how JSON.stringify writes that character:
+// only control characters without a short escape, in lower-case hex.
+func jsEscape(h []byte) bool {
+	if h[0] != '0' || h[1] != '0' || h[2] != '0' && h[2] != '1' || h[3] >= 'A' && h[3] <= 'F' {
+		return false
+	}
+	switch string(h) {
+	case "0008", "0009", "000a", "000c", "000d":
+		return false
+	}
+	return true
+}
+
 func (s *scanner) str(b []byte, i int) (int, error) {
 	for i++; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, nil
 		case c == '\\':
-			s.escaped = true
 			i++
 			if i >= len(b) {
 				return 0, errSyntax
 			}
 			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+			case '/':
+				s.nonJS = true
 			case 'u':
 				if len(b)-i < 5 || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
 					return 0, errSyntax
 				}
+				s.nonJS = s.nonJS || !jsEscape(b[i+1:i+5])
 				i += 4
 			default:
 				return 0, errSyntax
