@@ -32,6 +32,19 @@
 // the token holder when it finishes. The Handler may call any Session or
 // Server method, including Close, from inside a callback.
 //
+// # Client
+//
+// Dial opens the client side of a session (polling, WebSocket, or polling
+// upgraded to WebSocket, like engine.io-client) and returns a ClientConn:
+// Send queues messages (bounded), DialOptions.OnMessage and OnClose receive.
+// A ClientConn has at most one reader goroutine at a time (the polling GET
+// loop, then the WebSocket read loop after the upgrade), a writer goroutine
+// started on demand (one POST in flight, batches bounded by the server's
+// maxPayload; or one write per WebSocket batch), the upgrade goroutine while
+// probing, and a heartbeat timer. OnMessage calls never overlap; OnClose
+// comes once, after the last OnMessage, from the goroutine that saw the
+// reader stop. ClientConn.mu is a leaf lock; no callback runs under it.
+//
 // Lock order: Session.recvMu (dispatch token) -> Session.mu -> Server.mu;
 // wsConn.wmu (write serialization) is never held while taking another lock.
 // No Handler method is called with Session.mu, Server.mu or wmu held.
