@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // servePolling handles a polling request of an existing session.
@@ -30,7 +31,7 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "overlap from client"}, '1')
 		return
 	}
-	wt := &pollWaiter{wake: make(chan struct{}, 1)}
+	wt := &pollWaiter{wake: make(chan struct{}, 1), since: time.Now()}
 	s.get = wt
 	if len(s.queue) == 0 && s.state == stateOpen && s.transport == transportPolling {
 		s.mu.Unlock()

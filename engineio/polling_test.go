@@ -227,6 +227,25 @@ func TestPollingClientClose(t *testing.T) {
 	expectUnknown(t, ts.URL, sid)
 }
 
+// The official suite sends a GET and a POST "1" at the same time; when the
+// POST wins the race, the GET still gets the noop (once).
+func TestPollingClientCloseRacingGet(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, nil)
+	sid := handshake(t, ts.URL)
+	if r := do(t, "POST", pollURL(ts.URL, sid), "1"); r.status != 200 || r.body != "ok" {
+		t.Fatalf("POST: %d %q", r.status, r.body)
+	}
+	if r := do(t, "GET", pollURL(ts.URL, sid), ""); r.status != 200 || r.body != "6" {
+		t.Fatalf("racing GET: %d %q", r.status, r.body)
+	}
+	expectUnknown(t, ts.URL, sid)
+	if reason := h.waitClose(t); reason != ReasonTransportClose {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
 func TestPollingClientPingIsError(t *testing.T) {
 	t.Parallel()
 	h := newEchoHandler()

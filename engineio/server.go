@@ -40,6 +40,10 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
 	closed   bool
+	// lingering holds, briefly, sids that a polling client closed while no
+	// GET was pending: a GET the client sent before its close but that lost
+	// the race to the server gets the noop it would have got, not a 400.
+	lingering map[string]time.Time
 
 	// wg counts sessions until their OnClose returned, WebSocket read loops
 	// and writers. Add happens under mu while !closed, or while a counted
@@ -131,6 +135,10 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid := q.Get("sid"); sid != "" {
 		s := srv.lookup(sid)
 		if s == nil {
+			if !upgrade && r.Method == http.MethodGet && transport == transportPolling && srv.takeLingering(sid) {
+				writePayload(w, []Packet{{Type: PacketNoop}})
+				return
+			}
 			srv.reject(w, r, upgrade, requestError(CodeUnknownSID))
 			return
 		}
@@ -266,6 +274,39 @@ func (srv *Server) remove(s *Session) {
 		delete(srv.sessions, s.id)
 	}
 	srv.mu.Unlock()
+}
+
+const (
+	lingerTime = time.Second
+	maxLinger  = 1024
+)
+
+func (srv *Server) linger(sid string) {
+	now := time.Now()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.lingering) >= maxLinger {
+		for k, t := range srv.lingering {
+			if now.After(t) {
+				delete(srv.lingering, k)
+			}
+		}
+		if len(srv.lingering) >= maxLinger {
+			return
+		}
+	}
+	if srv.lingering == nil {
+		srv.lingering = make(map[string]time.Time)
+	}
+	srv.lingering[sid] = now.Add(lingerTime)
+}
+
+func (srv *Server) takeLingering(sid string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	t, ok := srv.lingering[sid]
+	delete(srv.lingering, sid)
+	return ok && time.Now().Before(t)
 }
 
 // newSID returns 20 URL-safe base64 characters of crypto randomness.

@@ -75,7 +75,8 @@ type Session struct {
 
 type pollWaiter struct {
 	wake  chan struct{}
-	reply byte // packet type digit to answer with when nothing is queued ('1' close, '6' noop)
+	since time.Time // when the GET arrived
+	reply byte      // packet type digit to answer with when nothing is queued ('1' close, '6' noop)
 }
 
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
@@ -265,11 +266,14 @@ func (s *Session) closeNow(reason string, cause error, getReply byte) {
 	}
 	clear(s.queue)
 	s.queue, s.spare, s.queueBytes = nil, nil, 0
+	linger := false
 	if s.get != nil {
 		if getReply == 0 {
 			getReply = '1'
 		}
 		s.get.release(getReply)
+	} else {
+		linger = getReply == '6' && s.transport == transportPolling
 	}
 	ws, probe := s.ws, s.probe
 	s.probe = nil
@@ -282,6 +286,9 @@ func (s *Session) closeNow(reason string, cause error, getReply byte) {
 		probe.requestClose(0)
 	}
 	s.srv.remove(s)
+	if linger {
+		s.srv.linger(s.id)
+	}
 	s.log.Debug("engineio: session closed", "reason", reason, "cause", cause)
 	s.closed.Store(true)
 	if s.recvMu.TryLock() {

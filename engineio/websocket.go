@@ -121,18 +121,24 @@ func (s *Session) stopUpgradeLocked() {
 	s.probed = false
 }
 
-// onNoopTimer releases a held GET with a noop while the upgrade is probed,
-// so the client's polling cycle ends.
+// onNoopTimer releases a GET held for noopInterval with a noop while the
+// upgrade is probed, so the client's polling cycle ends. Not sooner: a GET
+// racing the client's "5" is then answered as coming after the upgrade.
 func (s *Session) onNoopTimer() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.probed || s.state == stateClosed {
 		return
 	}
+	next := noopInterval
 	if s.get != nil {
-		s.get.release('6')
+		if held := time.Since(s.get.since); held >= noopInterval {
+			s.get.release('6')
+		} else {
+			next = noopInterval - held
+		}
 	}
-	s.noopTimer.Reset(noopInterval)
+	s.noopTimer.Reset(next)
 }
 
 // onProbePacket handles a packet on the probing WebSocket; it reports
