@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/seed9706/socketio/internal/rawclient"
 )
 
 func heapInUse() uint64 {
@@ -23,11 +25,11 @@ func TestSlowClientIsDisconnectedAndMemoryStaysBounded(t *testing.T) {
 		s.OnDisconnect(func(r string) { reasons <- r })
 		sockets <- s
 	})
-	slow := dialPolling(t, hs)
-	slow.connect("/", "")
+	slow := rawclient.Polling(t, hs.URL, "/socket.io/")
+	slow.Connect("/", "")
 	<-sockets
-	fast := dialPolling(t, hs)
-	fast.connect("/", "")
+	fast := rawclient.Polling(t, hs.URL, "/socket.io/")
+	fast.Connect("/", "")
 	fastSock := <-sockets
 
 	before := heapInUse()
@@ -46,11 +48,11 @@ func TestSlowClientIsDisconnectedAndMemoryStaysBounded(t *testing.T) {
 
 	// Other clients are still served.
 	_ = srv.Emit("after")
-	fast.expect(`42["after"]`)
+	fast.Expect(`42["after"]`)
 
 	// The slow client gets at most its queue, then the close packet.
 	received := 0
-	for p := slow.next(); p != "1"; p = slow.next() {
+	for p := slow.Next(); p != "1"; p = slow.Next() {
 		if !strings.HasPrefix(p, `42["big",`) {
 			t.Fatalf("slow client got %.40q", p)
 		}
@@ -70,8 +72,8 @@ func TestVolatilePacketsAreDroppedNotFatal(t *testing.T) {
 	srv, hs := newTestServer(t, &ServerOptions{MaxQueuePackets: 8})
 	sockets := make(chan *Socket, 1)
 	srv.OnConnection(func(s *Socket) { sockets <- s })
-	c := dialPolling(t, hs)
-	c.connect("/", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
 	s := <-sockets
 	for i := range 100 {
 		_ = srv.Volatile().Emit("v", i)
@@ -82,5 +84,5 @@ func TestVolatilePacketsAreDroppedNotFatal(t *testing.T) {
 	}
 	// No GET was waiting, so every volatile packet was dropped.
 	_ = s.Emit("marker")
-	c.expect(`42["marker"]`)
+	c.Expect(`42["marker"]`)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed9706/socketio/internal/rawclient"
 )
 
 // suiteHandlers installs the handlers of the official suite's server
@@ -25,55 +27,55 @@ func suiteHandlers(srv *Server) {
 func TestConnectEmitAndAck(t *testing.T) {
 	srv, hs := newTestServer(t, nil)
 	suiteHandlers(srv)
-	c := dialPolling(t, hs)
-	c.connect("/", "")
-	c.expect(`42["auth",{}]`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	c.Expect(`42["auth",{}]`)
 
-	c.send(`42["message",1,"2",{"3":[true]}]`)
-	c.expect(`42["message-back",1,"2",{"3":[true]}]`)
+	c.Send(`42["message",1,"2",{"3":[true]}]`)
+	c.Expect(`42["message-back",1,"2",{"3":[true]}]`)
 
-	c.send(`421["message-with-ack",1,"2",{"3":[true]}]`)
-	c.expect(`431[1,"2",{"3":[true]}]`)
+	c.Send(`421["message-with-ack",1,"2",{"3":[true]}]`)
+	c.Expect(`431[1,"2",{"3":[true]}]`)
 
 	// JSON text is kept byte for byte, including what Go would escape.
 	// Like JSON.parse + JSON.stringify: U+2028 comes back unescaped.
-	c.send(`42["message","<>&\u2028","é"]`)
-	c.expect("42[\"message-back\",\"<>&\u2028\",\"é\"]")
+	c.Send(`42["message","<>&\u2028","é"]`)
+	c.Expect("42[\"message-back\",\"<>&\u2028\",\"é\"]")
 }
 
 func TestConnectWithAuthAndCustomNamespace(t *testing.T) {
 	srv, hs := newTestServer(t, nil)
 	suiteHandlers(srv)
-	c := dialPolling(t, hs)
-	c.connect("/custom", `{"token":"123"}`)
-	c.expect(`42/custom,["auth",{"token":"123"}]`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/custom", `{"token":"123"}`)
+	c.Expect(`42/custom,["auth",{"token":"123"}]`)
 	// The namespace without a trailing comma is "/custom" too.
-	c2 := dialPolling(t, hs)
-	c2.send(`40/custom`)
-	c2.expect(`40/custom,{"sid":"*`, `42/custom,["auth",{}]`)
+	c2 := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c2.Send(`40/custom`)
+	c2.Expect(`40/custom,{"sid":"*`, `42/custom,["auth",{}]`)
 }
 
 func TestBinaryEcho(t *testing.T) {
 	srv, hs := newTestServer(t, nil)
 	suiteHandlers(srv)
-	c := dialPolling(t, hs)
-	c.connect("/", "")
-	c.expect(`42["auth",{}]`)
-	c.send(`451-["message",{"_placeholder":true,"num":0}]`, b64([]byte{1, 2, 3}))
-	c.expect(`451-["message-back",{"_placeholder":true,"num":0}]`, "bAQID")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	c.Expect(`42["auth",{}]`)
+	c.Send(`451-["message",{"_placeholder":true,"num":0}]`, rawclient.B64([]byte{1, 2, 3}))
+	c.Expect(`451-["message-back",{"_placeholder":true,"num":0}]`, "bAQID")
 
-	c.send(`452-12["message-with-ack",{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]`,
-		b64([]byte{1, 2, 3}), b64([]byte{4}))
-	c.expect(`462-12[{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]`, "bAQID", "bBA==")
+	c.Send(`452-12["message-with-ack",{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]`,
+		rawclient.B64([]byte{1, 2, 3}), rawclient.B64([]byte{4}))
+	c.Expect(`462-12[{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]`, "bAQID", "bBA==")
 }
 
 func TestInvalidNamespace(t *testing.T) {
 	_, hs := newTestServer(t, nil)
-	c := dialPolling(t, hs)
-	c.send(`40/random,`)
-	c.expect(`44/random,{"message":"Invalid namespace"}`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Send(`40/random,`)
+	c.Expect(`44/random,{"message":"Invalid namespace"}`)
 	// The connection stays open: "/" still works.
-	c.connect("/", "")
+	c.Connect("/", "")
 }
 
 func TestMiddlewareErrors(t *testing.T) {
@@ -84,11 +86,11 @@ func TestMiddlewareErrors(t *testing.T) {
 	srv.Of("/plain").Use(func(*Socket) error { return errors.New("nope") })
 	connected := false
 	srv.Of("/plain").OnConnection(func(*Socket) { connected = true })
-	c := dialPolling(t, hs)
-	c.send(`40/forbidden,`)
-	c.expect(`44/forbidden,{"message":"not authorized","data":{"reason":"probe"}}`)
-	c.send(`40/plain,`)
-	c.expect(`44/plain,{"message":"nope"}`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Send(`40/forbidden,`)
+	c.Expect(`44/forbidden,{"message":"not authorized","data":{"reason":"probe"}}`)
+	c.Send(`40/plain,`)
+	c.Expect(`44/plain,{"message":"nope"}`)
 	if connected {
 		t.Fatal("connection handler ran after a middleware error")
 	}
@@ -105,11 +107,11 @@ func TestMiddlewareEmitComesBeforeConnectHandler(t *testing.T) {
 		return s.Emit("session", "early")
 	})
 	nsp.OnConnection(func(s *Socket) { _ = s.Emit("data", s.Data()) })
-	c := dialPolling(t, hs)
-	c.send(`40/m,`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Send(`40/m,`)
 	// Written before the CONNECT reply: the official client buffers it and
 	// delivers it before its "connect" handler.
-	c.expect(`42/m,["session","early"]`, `40/m,{"sid":"*`, `42/m,["data","set in middleware"]`)
+	c.Expect(`42/m,["session","early"]`, `40/m,{"sid":"*`, `42/m,["data","set in middleware"]`)
 }
 
 func TestReservedEventNames(t *testing.T) {
@@ -128,8 +130,8 @@ func TestReservedEventNames(t *testing.T) {
 		}
 		got <- nil
 	})
-	c := dialPolling(t, hs)
-	c.connect("/", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
 	if err := <-got; err != nil {
 		t.Fatalf("reserved emit: %v", err)
 	}
@@ -151,24 +153,24 @@ func TestDisconnectReasons(t *testing.T) {
 		})
 	}
 	sock := func(name string) *Socket { v, _ := serverSide.Load(name); return v.(*Socket) }
-	c := dialPolling(t, hs)
-	c.connect("/", "")
-	c.connect("/a", "")
-	c.connect("/b", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	c.Connect("/a", "")
+	c.Connect("/b", "")
 
-	c.send(`41/a,`)
+	c.Send(`41/a,`)
 	if got := <-reasons; got != "/a client namespace disconnect" {
 		t.Fatalf("reason %q", got)
 	}
 	sock("/b").Disconnect(false)
-	c.expect(`41/b,`)
+	c.Expect(`41/b,`)
 	if got := <-reasons; got != "/b server namespace disconnect" {
 		t.Fatalf("reason %q", got)
 	}
 	// Reconnecting to a namespace left earlier works on the same connection.
-	c.connect("/a", "")
+	c.Connect("/a", "")
 	sock("/").Disconnect(true)
-	got := c.expect("41*", "41*")
+	got := c.Expect("41*", "41*")
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"41", "41/a,"}) {
 		t.Fatalf("DISCONNECT packets %q", got)
@@ -188,11 +190,11 @@ func TestInvalidStateClosesConnection(t *testing.T) {
 	srv, hs := newTestServer(t, nil)
 	reasons := make(chan string, 1)
 	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
-	c := dialPolling(t, hs)
-	c.connect("/", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
 	// An event for a namespace that was not joined.
-	c.send(`42/other,["x"]`)
-	c.expectClose()
+	c.Send(`42/other,["x"]`)
+	c.ExpectClose()
 	if got := <-reasons; got != ReasonForcedServerClose {
 		t.Fatalf("reason %q, want %q", got, ReasonForcedServerClose)
 	}
@@ -207,10 +209,10 @@ func TestInvalidPacketClosesConnection(t *testing.T) {
 		s.OnError(func(err error) { errs <- err })
 		s.OnDisconnect(func(r string) { reasons <- r })
 	})
-	c := dialPolling(t, hs)
-	c.connect("/", "")
-	c.send(`42{}`)
-	c.expectClose()
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	c.Send(`42{}`)
+	c.ExpectClose()
 	if err := <-errs; err == nil {
 		t.Fatal("no error reported")
 	}
@@ -221,12 +223,12 @@ func TestInvalidPacketClosesConnection(t *testing.T) {
 
 func TestConnectTimeout(t *testing.T) {
 	srv, hs := newTestServer(t, &ServerOptions{ConnectTimeout: 50 * time.Millisecond})
-	dialPolling(t, hs).expectClose()
+	rawclient.Polling(t, hs.URL, "/socket.io/").ExpectClose()
 	waitFor(t, "idle connection closed", func() bool { return srv.Engine().ClientsCount() == 0 })
 
 	// A connection that joined a namespace stays.
-	c := dialPolling(t, hs)
-	c.connect("/", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
 	time.Sleep(150 * time.Millisecond)
 	if n := srv.Engine().ClientsCount(); n != 1 {
 		t.Fatalf("%d clients after joining, want 1", n)
@@ -249,10 +251,10 @@ func TestServerEmitWithAck(t *testing.T) {
 		}
 		results <- result{answer, err}
 	})
-	c := dialPolling(t, hs)
-	c.connect("/server-ack", "")
-	c.expect(`42/server-ack,0["question",42]`)
-	c.send(`43/server-ack,0["yes"]`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/server-ack", "")
+	c.Expect(`42/server-ack,0["question",42]`)
+	c.Send(`43/server-ack,0["yes"]`)
 	if r := <-results; r.err != nil || r.answer != "yes" {
 		t.Fatalf("EmitWithAck = %q, %v", r.answer, r.err)
 	}
@@ -267,24 +269,24 @@ func TestSocketEmitWithAckTimeout(t *testing.T) {
 		_, err := s.EmitWithAck(ctx, "question")
 		errs <- err
 	})
-	c := dialPolling(t, hs)
-	c.connect("/", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
 	if err := <-errs; !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err %v, want ErrTimeout", err)
 	}
 	// A late ack is ignored.
-	c.send(`430["late"]`)
+	c.Send(`430["late"]`)
 }
 
 func TestRoomsAndBroadcast(t *testing.T) {
 	srv, hs := newTestServer(t, nil)
 	sockets := make(chan *Socket, 3)
 	srv.OnConnection(func(s *Socket) { sockets <- s })
-	var cs []*pollClient
+	var cs []*rawclient.Client
 	var ss []*Socket
 	for range 3 {
-		c := dialPolling(t, hs)
-		c.connect("/", "")
+		c := rawclient.Polling(t, hs.URL, "/socket.io/")
+		c.Connect("/", "")
 		cs = append(cs, c)
 		ss = append(ss, <-sockets)
 	}
@@ -298,30 +300,30 @@ func TestRoomsAndBroadcast(t *testing.T) {
 	if err := ss[0].To("r1").Emit("m", 1); err != nil {
 		t.Fatal(err)
 	}
-	cs[1].expect(`42["m",1]`)
+	cs[1].Expect(`42["m",1]`)
 	// nsp.to(room) includes everyone in it; except filters.
 	_ = srv.To("r1").Except("r2").Emit("m", 2)
-	cs[1].expect(`42["m",2]`)
+	cs[1].Expect(`42["m",2]`)
 	_ = srv.To("r1", "r2").Emit("m", 3) // each socket once
-	cs[0].expect(`42["m",3]`)
-	cs[1].expect(`42["m",3]`)
+	cs[0].Expect(`42["m",3]`)
+	cs[1].Expect(`42["m",3]`)
 	_ = ss[2].Broadcast().Emit("m", 4)
-	cs[0].expect(`42["m",4]`)
-	cs[1].expect(`42["m",4]`)
+	cs[0].Expect(`42["m",4]`)
+	cs[1].Expect(`42["m",4]`)
 	_ = srv.Emit("m", 5)
 	for _, c := range cs {
-		c.expect(`42["m",5]`)
+		c.Expect(`42["m",5]`)
 	}
 	ss[1].Leave("r1")
 	_ = srv.In("r1").Emit("m", 6)
-	cs[0].expect(`42["m",6]`)
+	cs[0].Expect(`42["m",6]`)
 	// Binary broadcast: text then attachment.
 	_ = srv.To(ss[2].ID()).Emit("bin", []byte{1, 2, 3})
-	cs[2].expect(`451-["bin",{"_placeholder":true,"num":0}]`, "bAQID")
+	cs[2].Expect(`451-["bin",{"_placeholder":true,"num":0}]`, "bAQID")
 	// Nothing else arrived: each client's next packet is this marker.
 	_ = srv.Emit("end")
 	for _, c := range cs {
-		c.expect(`42["end"]`)
+		c.Expect(`42["end"]`)
 	}
 }
 
@@ -329,10 +331,10 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	srv, hs := newTestServer(t, nil)
 	sockets := make(chan *Socket, 3)
 	srv.OnConnection(func(s *Socket) { s.Join("room"); sockets <- s })
-	var cs []*pollClient
+	var cs []*rawclient.Client
 	for range 3 {
-		c := dialPolling(t, hs)
-		c.connect("/", "")
+		c := rawclient.Polling(t, hs.URL, "/socket.io/")
+		c.Connect("/", "")
 		<-sockets
 		cs = append(cs, c)
 	}
@@ -361,8 +363,8 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	// Everyone answers: complete before the deadline; one id for all.
 	ch := run(context.Background())
 	for i, c := range cs {
-		c.expect(`420["request","q"]`)
-		c.send(`430["a` + string(rune('0'+i)) + `","ignored"]`)
+		c.Expect(`420["request","q"]`)
+		c.Send(`430["a` + string(rune('0'+i)) + `","ignored"]`)
 	}
 	r := <-ch
 	if r.err != nil || !slices.Equal(answers(r.replies), []string{"a0", "a1", "a2"}) {
@@ -373,9 +375,9 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	defer cancel()
 	ch = run(ctx)
 	for i, c := range cs {
-		c.expect(`421["request","q"]`)
+		c.Expect(`421["request","q"]`)
 		if i < 2 {
-			c.send(`431["b"]`)
+			c.Send(`431["b"]`)
 		}
 	}
 	r = <-ch
@@ -398,10 +400,10 @@ func TestSelectorOperations(t *testing.T) {
 		s.OnDisconnect(func(r string) { reasons <- r })
 		sockets <- s
 	})
-	c1, c2 := dialPolling(t, hs), dialPolling(t, hs)
-	c1.connect("/", "")
+	c1, c2 := rawclient.Polling(t, hs.URL, "/socket.io/"), rawclient.Polling(t, hs.URL, "/socket.io/")
+	c1.Connect("/", "")
 	s1 := <-sockets
-	c2.connect("/", "")
+	c2.Connect("/", "")
 	s2 := <-sockets
 	ctx := context.Background()
 	if err := srv.In(s1.ID()).SocketsJoin("x", "y"); err != nil {
@@ -420,7 +422,7 @@ func TestSelectorOperations(t *testing.T) {
 	if err := list[0].Emit("direct", "hi"); err != nil {
 		t.Fatal(err)
 	}
-	c1.expect(`42["direct","hi"]`)
+	c1.Expect(`42["direct","hi"]`)
 	_ = srv.SocketsLeave("x")
 	if all, _ := srv.FetchSockets(ctx); len(all) != 2 {
 		t.Fatalf("FetchSockets() = %d sockets", len(all))
@@ -431,7 +433,7 @@ func TestSelectorOperations(t *testing.T) {
 	if err := srv.Except("y").DisconnectSockets(false); err != nil {
 		t.Fatal(err)
 	}
-	c2.expect(`41`)
+	c2.Expect(`41`)
 	if r := <-reasons; r != ReasonServerNamespaceDisconnect {
 		t.Fatalf("reason %q", r)
 	}
@@ -448,15 +450,15 @@ func TestDynamicNamespaces(t *testing.T) {
 	})
 	fn.OnConnection(func(s *Socket) { _ = s.Emit("welcome", "fn") })
 
-	c := dialPolling(t, hs)
-	c.send(`40/dyn-12,`)
-	c.expect(`42/dyn-12,["mw","/dyn-12"]`, `40/dyn-12,{"sid":"*`, `42/dyn-12,["welcome","/dyn-12"]`)
-	c.send(`40/dyn-x,`)
-	c.expect(`44/dyn-x,{"message":"Invalid namespace"}`)
-	c.send(`40/fn,{"ok":false}`)
-	c.expect(`44/fn,{"message":"Invalid namespace"}`)
-	c.send(`40/fn,{"ok":true}`)
-	c.expect(`40/fn,{"sid":"*`, `42/fn,["welcome","fn"]`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Send(`40/dyn-12,`)
+	c.Expect(`42/dyn-12,["mw","/dyn-12"]`, `40/dyn-12,{"sid":"*`, `42/dyn-12,["welcome","/dyn-12"]`)
+	c.Send(`40/dyn-x,`)
+	c.Expect(`44/dyn-x,{"message":"Invalid namespace"}`)
+	c.Send(`40/fn,{"ok":false}`)
+	c.Expect(`44/fn,{"message":"Invalid namespace"}`)
+	c.Send(`40/fn,{"ok":true}`)
+	c.Expect(`40/fn,{"sid":"*`, `42/fn,["welcome","fn"]`)
 	if n := len(dyn.Children()); n != 1 {
 		t.Fatalf("%d children", n)
 	}
@@ -465,18 +467,18 @@ func TestDynamicNamespaces(t *testing.T) {
 		t.Fatal("Of did not return the child")
 	}
 	_ = dyn.Emit("all", 1)
-	c.expect(`42/dyn-12,["all",1]`)
+	c.Expect(`42/dyn-12,["all",1]`)
 }
 
 func TestCleanupEmptyChildNamespaces(t *testing.T) {
 	srv, hs := newTestServer(t, &ServerOptions{CleanupEmptyChildNamespaces: true})
 	dyn := srv.OfRegexp(regexp.MustCompile(`^/d[0-9]$`))
-	c := dialPolling(t, hs)
-	c.connect("/d1", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/d1", "")
 	if len(dyn.Children()) != 1 {
 		t.Fatal("no child")
 	}
-	c.send(`41/d1,`)
+	c.Send(`41/d1,`)
 	waitFor(t, "child removed", func() bool { return len(dyn.Children()) == 0 })
 }
 
@@ -506,11 +508,11 @@ func TestListeners(t *testing.T) {
 		s.Off("off")
 		s.On("end", func(*Event) { _ = s.Emit("bye", "x"); close(done) })
 	})
-	c := dialPolling(t, hs)
-	c.connect("/", "")
-	c.send(`42["blocked"]`, `42["once"]`, `42["once"]`, `42["on"]`, `42["off"]`, `42["end"]`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	c.Send(`42["blocked"]`, `42["once"]`, `42["once"]`, `42["on"]`, `42["off"]`, `42["end"]`)
 	<-done
-	c.expect(`42["bye","x"]`)
+	c.Expect(`42["bye","x"]`)
 	want := []string{"error:blocked by middleware", "any:once", "once", "any:once", "any:on", "on", "any:off", "any:end", "out:bye:x"}
 	mu.Lock()
 	defer mu.Unlock()
@@ -528,8 +530,8 @@ func TestHandshakeDetails(t *testing.T) {
 		}
 		got <- s.Handshake()
 	})
-	c := dialPolling(t, hs)
-	c.connect("/", `{"token":"abc"}`)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", `{"token":"abc"}`)
 	h := <-got
 	if string(h.Auth) != `{"token":"abc"}` || h.Address != "127.0.0.1" || h.Secure || h.XDomain ||
 		h.Query.Get("EIO") != "4" || h.Query.Get("transport") != "polling" ||
@@ -545,9 +547,9 @@ func TestCloseShutsDownEverything(t *testing.T) {
 	reasons := make(chan string, 2)
 	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
 	srv.Of("/b").OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
-	c := dialPolling(t, hs)
-	c.connect("/", "")
-	c.connect("/b", "")
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	c.Connect("/b", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Close(ctx); err != nil {

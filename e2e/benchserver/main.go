@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -34,23 +35,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchserver: -redis and -recovery are not supported yet by this build")
 		os.Exit(2)
 	}
-	if err := run(*addr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, os.Stdout); err != nil {
 		log.Fatal("benchserver: ", err)
 	}
 }
 
-func run(addr string) error {
-	srv := newServer()
+// run serves the contract on addr until ctx is done.
+func run(ctx context.Context, addr string, out io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
+	srv := newServer()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	fmt.Printf("benchserver listening on %s\n", ln.Addr())
+	fmt.Fprintf(out, "benchserver listening on http://%s\n", ln.Addr())
 	select {
 	case err := <-errc:
 		return err
@@ -58,11 +60,11 @@ func run(addr string) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = srv.Close(shutdown)
+	closeErr := srv.Close(shutdown)
 	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return closeErr
 }
 
 func newServer() *socketio.Server {

@@ -1,132 +1,13 @@
 package suite
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"net"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
+	"github.com/seed9706/socketio/internal/rawclient"
 )
-
-// wsClient is a raw WebSocket client speaking Engine.IO packets, like the
-// official Socket.IO v5 test suite does.
-type wsClient struct {
-	t    *testing.T
-	conn net.Conn
-	rw   io.ReadWriter // conn, after what the dialer buffered
-}
-
-type frame struct {
-	text   string
-	binary []byte
-}
-
-func dialWS(t *testing.T, ts *httptest.Server) *wsClient {
-	t.Helper()
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, br, _, err := ws.Dial(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := &wsClient{t: t, conn: conn, rw: conn}
-	if br != nil {
-		c.rw = struct {
-			io.Reader
-			io.Writer
-		}{io.MultiReader(br, conn), conn}
-	}
-	if f := c.read(); !strings.HasPrefix(f.text, `0{"sid":`) {
-		t.Fatalf("handshake %q", f.text)
-	}
-	return c
-}
-
-// read returns the next frame that is not a ping (pings are answered).
-func (c *wsClient) read() frame {
-	c.t.Helper()
-	for {
-		f, ok := c.readFrame()
-		if !ok {
-			c.t.Fatal("connection closed")
-		}
-		if f.text == "2" {
-			c.sendText("3")
-			continue
-		}
-		return f
-	}
-}
-
-func (c *wsClient) readFrame() (frame, bool) {
-	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	data, op, err := wsutil.ReadServerData(c.rw)
-	if err != nil {
-		return frame{}, false
-	}
-	if op == ws.OpBinary {
-		return frame{binary: data}, true
-	}
-	return frame{text: string(data)}, true
-}
-
-func (c *wsClient) sendText(s string) {
-	c.t.Helper()
-	if err := wsutil.WriteClientText(c.conn, []byte(s)); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-func (c *wsClient) sendBinary(b []byte) {
-	c.t.Helper()
-	if err := wsutil.WriteClientBinary(c.conn, b); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-func (c *wsClient) expect(want ...string) {
-	c.t.Helper()
-	for _, w := range want {
-		f := c.read()
-		if pre, ok := strings.CutSuffix(w, "*"); ok && strings.HasPrefix(f.text, pre) {
-			continue
-		}
-		if f.text != w {
-			c.t.Fatalf("got %q (binary %v), want %q", f.text, f.binary, w)
-		}
-	}
-}
-
-func (c *wsClient) expectBinary(want []byte) {
-	c.t.Helper()
-	if f := c.read(); !bytes.Equal(f.binary, want) {
-		c.t.Fatalf("got %q %v, want binary %v", f.text, f.binary, want)
-	}
-}
-
-// expectClose reads (answering pings) until the server closes.
-func (c *wsClient) expectClose() {
-	c.t.Helper()
-	for {
-		f, ok := c.readFrame()
-		if !ok {
-			return
-		}
-		if f.text == "2" {
-			c.sendText("3")
-			continue
-		}
-		c.t.Fatalf("got %q while waiting for the close", f.text)
-	}
-}
 
 func newSuiteServer(t *testing.T) *httptest.Server {
 	srv := New()
@@ -144,10 +25,11 @@ func newSuiteServer(t *testing.T) *httptest.Server {
 // The cases of the official Socket.IO v5 test suite, over WebSocket.
 func TestSocketIOSuite(t *testing.T) {
 	ts := newSuiteServer(t)
-	connect := func(t *testing.T) *wsClient {
-		c := dialWS(t, ts)
-		c.sendText("40")
-		c.expect(`40{"sid":"*`, `42["auth",{}]`)
+	bin1, bin2 := rawclient.B64([]byte{1, 2, 3}), rawclient.B64([]byte{4, 5, 6})
+	connect := func(t *testing.T) *rawclient.Client {
+		c := rawclient.WebSocket(t, ts.URL, "/socket.io/")
+		c.Send("40")
+		c.Expect(`40{"sid":"*`, `42["auth",{}]`)
 		return c
 	}
 	t.Run("connect", func(t *testing.T) {
@@ -158,74 +40,65 @@ func TestSocketIOSuite(t *testing.T) {
 			{`40/custom,{"token":"abc"}`, `40/custom,{"sid":"*`, `42/custom,["auth",{"token":"abc"}]`},
 		}
 		for _, tc := range cases {
-			c := dialWS(t, ts)
-			c.sendText(tc.send)
-			c.expect(tc.reply, tc.auth)
+			c := rawclient.WebSocket(t, ts.URL, "/socket.io/")
+			c.Send(tc.send)
+			c.Expect(tc.reply, tc.auth)
 		}
 	})
 	t.Run("unknown namespace", func(t *testing.T) {
-		c := dialWS(t, ts)
-		c.sendText("40/random")
-		c.expect(`44/random,{"message":"Invalid namespace"}`)
+		c := rawclient.WebSocket(t, ts.URL, "/socket.io/")
+		c.Send("40/random")
+		c.Expect(`44/random,{"message":"Invalid namespace"}`)
 	})
 	t.Run("invalid handshake", func(t *testing.T) {
-		c := dialWS(t, ts)
-		c.sendText("4abc")
-		c.expectClose()
+		c := rawclient.WebSocket(t, ts.URL, "/socket.io/")
+		c.Send("4abc")
+		c.ExpectClose()
 	})
 	t.Run("no handshake", func(t *testing.T) {
-		dialWS(t, ts).expectClose() // connectTimeout 1000 ms
+		rawclient.WebSocket(t, ts.URL, "/socket.io/").ExpectClose() // connectTimeout 1000 ms
 	})
 	t.Run("disconnect main namespace", func(t *testing.T) {
 		c := connect(t)
-		c.sendText("41")
-		// Nothing is sent back; the next packet is a ping.
-		f, ok := c.readFrame()
-		if !ok || f.text != "2" {
-			t.Fatalf("got %q, want the ping", f.text)
-		}
+		c.Send("41")
+		// Nothing is sent back: the next packet (pings aside) is the
+		// answer to the next request.
+		c.Send("40/custom,")
+		c.Expect(`40/custom,{"sid":"*`, `42/custom,["auth",{}]`)
 	})
 	t.Run("connect then disconnect custom namespace", func(t *testing.T) {
 		c := connect(t)
-		c.sendText("40/custom")
-		c.expect(`40/custom,{"sid":"*`, `42/custom,["auth",{}]`)
-		c.sendText("41/custom")
-		c.sendText(`42["message","message to main namespace"]`)
-		c.expect(`42["message-back","message to main namespace"]`)
+		c.Send("40/custom")
+		c.Expect(`40/custom,{"sid":"*`, `42/custom,["auth",{}]`)
+		c.Send("41/custom")
+		c.Send(`42["message","message to main namespace"]`)
+		c.Expect(`42["message-back","message to main namespace"]`)
 	})
 	t.Run("plain-text message", func(t *testing.T) {
 		c := connect(t)
-		c.sendText(`42["message",1,"2",{"3":[true]}]`)
-		c.expect(`42["message-back",1,"2",{"3":[true]}]`)
+		c.Send(`42["message",1,"2",{"3":[true]}]`)
+		c.Expect(`42["message-back",1,"2",{"3":[true]}]`)
 	})
 	t.Run("binary message", func(t *testing.T) {
 		c := connect(t)
-		c.sendText(`452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
-		c.sendBinary([]byte{1, 2, 3})
-		c.sendBinary([]byte{4, 5, 6})
-		c.expect(`452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
-		c.expectBinary([]byte{1, 2, 3})
-		c.expectBinary([]byte{4, 5, 6})
+		c.Send(`452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, bin1, bin2)
+		c.Expect(`452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, bin1, bin2)
 	})
 	t.Run("plain-text message with ack", func(t *testing.T) {
 		c := connect(t)
-		c.sendText(`42456["message-with-ack",1,"2",{"3":[false]}]`)
-		c.expect(`43456[1,"2",{"3":[false]}]`)
+		c.Send(`42456["message-with-ack",1,"2",{"3":[false]}]`)
+		c.Expect(`43456[1,"2",{"3":[false]}]`)
 	})
 	t.Run("binary message with ack", func(t *testing.T) {
 		c := connect(t)
-		c.sendText(`452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
-		c.sendBinary([]byte{1, 2, 3})
-		c.sendBinary([]byte{4, 5, 6})
-		c.expect(`462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
-		c.expectBinary([]byte{1, 2, 3})
-		c.expectBinary([]byte{4, 5, 6})
+		c.Send(`452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, bin1, bin2)
+		c.Expect(`462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, bin1, bin2)
 	})
 	for _, bad := range []string{"4abc", "42{}", `42abc["message-with-ack",1,"2",{"3":[false]}]`} {
 		t.Run("invalid "+bad, func(t *testing.T) {
 			c := connect(t)
-			c.sendText(bad)
-			c.expectClose()
+			c.Send(bad)
+			c.ExpectClose()
 		})
 	}
 }
