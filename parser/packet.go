@@ -112,8 +112,6 @@ func (p *Packet) EventName() (string, error) {
 // jsNumberString formats f as JavaScript's String(f) does.
 func jsNumberString(f float64) string {
 	switch {
-	case math.IsNaN(f):
-		return "NaN"
 	case math.IsInf(f, 1):
 		return "Infinity"
 	case math.IsInf(f, -1):
@@ -182,40 +180,32 @@ func checkNamespace(nsp string) (string, error) {
 // ack request. Attachments share the caller's byte slices: do not modify them
 // until the packet is sent.
 func NewEvent(nsp, event string, args []any) (*Packet, error) {
-	nsp, err := checkNamespace(nsp)
-	if err != nil {
-		return nil, err
-	}
-	e := encoder{binary: true}
-	e.buf = make([]byte, 0, 64)
-	e.buf = append(e.buf, '[')
-	e.buf = appendString(e.buf, event)
-	for _, a := range args {
-		e.buf = append(e.buf, ',')
-		if err := e.value(a); err != nil {
-			return nil, err
-		}
-	}
-	e.buf = append(e.buf, ']')
-	p := &Packet{Type: Event, Namespace: nsp, Data: e.buf, Attachments: e.attachments}
-	if len(e.attachments) > 0 {
-		p.Type = BinaryEvent
-	}
-	return p, nil
+	return newArgsPacket(Event, nsp, &event, args)
 }
 
 // NewAck builds the ACK packet [args...] answering ack id on namespace nsp;
 // like NewEvent, []byte values make it a BINARY_ACK.
 func NewAck(nsp string, id uint64, args []any) (*Packet, error) {
+	p, err := newArgsPacket(Ack, nsp, nil, args)
+	if err == nil {
+		p.ID, p.HasID = id, true
+	}
+	return p, err
+}
+
+// newArgsPacket builds an EVENT (with name) or ACK (without) packet.
+func newArgsPacket(t Type, nsp string, name *string, args []any) (*Packet, error) {
 	nsp, err := checkNamespace(nsp)
 	if err != nil {
 		return nil, err
 	}
-	e := encoder{binary: true}
-	e.buf = make([]byte, 0, 32)
+	e := encoder{binary: true, buf: make([]byte, 0, 64)}
 	e.buf = append(e.buf, '[')
+	if name != nil {
+		e.buf = appendString(e.buf, *name)
+	}
 	for i, a := range args {
-		if i > 0 {
+		if i > 0 || name != nil {
 			e.buf = append(e.buf, ',')
 		}
 		if err := e.value(a); err != nil {
@@ -223,11 +213,10 @@ func NewAck(nsp string, id uint64, args []any) (*Packet, error) {
 		}
 	}
 	e.buf = append(e.buf, ']')
-	p := &Packet{Type: Ack, Namespace: nsp, ID: id, HasID: true, Data: e.buf, Attachments: e.attachments}
 	if len(e.attachments) > 0 {
-		p.Type = BinaryAck
+		t += BinaryEvent - Event
 	}
-	return p, nil
+	return &Packet{Type: t, Namespace: nsp, Data: e.buf, Attachments: e.attachments}, nil
 }
 
 // NewConnect builds a CONNECT packet. payload is the client's auth object or
