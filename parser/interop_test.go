@@ -313,6 +313,49 @@ func TestEncodeMatchesSocketIOParser(t *testing.T) {
 	}
 }
 
+// The other packet types, against the official Encoder.
+func TestEncodeControlPacketsMatchSocketIOParser(t *testing.T) {
+	o := startOracle(t)
+	must := func(p *Packet, err error) *Packet {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		p    *Packet
+		data any // the JS packet's data; nil = none
+	}{
+		{must(NewConnect("/", nil)), nil},
+		{must(NewConnect("/admin", map[string]any{"token": "<&>\u2028", "n": 1.5})), map[string]any{"token": "<&>\u2028", "n": 1.5}},
+		{must(NewConnect("/", map[string]string{"sid": "abc"})), map[string]any{"sid": "abc"}},
+		{must(NewDisconnect("/")), nil},
+		{must(NewDisconnect("/admin")), nil},
+		{must(NewConnectError("/", "Invalid namespace", nil)), map[string]any{"message": "Invalid namespace"}},
+		{must(NewConnectError("/x", "not authorized", map[string]any{"reason": "probe", "10": 1})),
+			map[string]any{"message": "not authorized", "data": map[string]any{"reason": "probe", "10": 1}}},
+	} {
+		cmd := map[string]any{"type": int(tc.p.Type), "nsp": tc.p.Namespace, "id": nil, "data": nil}
+		if tc.data != nil {
+			// JSON.parse keeps the order we write: message before data.
+			b, err := Marshal(tc.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.p.Type == ConnectError {
+				b = tc.p.Data
+			}
+			cmd["data"] = string(b)
+		}
+		var enc struct{ Text string }
+		o.ask(t, "encode", cmd, &enc)
+		if got := tc.p.String(); got != enc.Text {
+			t.Errorf("ours %s, JS %s", got, enc.Text)
+		}
+	}
+}
+
 func mustName(t *testing.T, p *Packet) string {
 	t.Helper()
 	name, err := p.EventName()

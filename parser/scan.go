@@ -251,7 +251,8 @@ func (s *scanner) object(b []byte, i int) (int, error) {
 	}
 }
 
-// The helpers below walk JSON that has already been validated.
+// The helpers below walk JSON that is mostly validated already; on malformed
+// input they stop without reading out of bounds.
 
 // nextValue returns the value starting at or after b[i] (whitespace skipped)
 // and the index just past it.
