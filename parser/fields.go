@@ -87,12 +87,26 @@ func isEmpty(v reflect.Value) bool {
 
 type isZeroer interface{ IsZero() bool }
 
+var isZeroerType = reflect.TypeFor[isZeroer]()
+
+// isZero is encoding/json's omitzero test: the field type's IsZero method if
+// it has one, else the zero value.
 func isZero(v reflect.Value) bool {
-	if z, ok := v.Interface().(isZeroer); ok {
-		if v.Kind() == reflect.Pointer && v.IsNil() {
-			return true
+	t := v.Type()
+	switch {
+	case t.Kind() == reflect.Interface && t.Implements(isZeroerType):
+		return v.IsNil() || v.Elem().Kind() == reflect.Pointer && v.Elem().IsNil() || v.Interface().(isZeroer).IsZero()
+	case t.Kind() == reflect.Pointer && t.Implements(isZeroerType):
+		return v.IsNil() || v.Interface().(isZeroer).IsZero()
+	case t.Implements(isZeroerType):
+		return v.Interface().(isZeroer).IsZero()
+	case reflect.PointerTo(t).Implements(isZeroerType):
+		if !v.CanAddr() {
+			c := reflect.New(t).Elem()
+			c.Set(v)
+			v = c
 		}
-		return z.IsZero()
+		return v.Addr().Interface().(isZeroer).IsZero()
 	}
 	return v.IsZero()
 }

@@ -207,3 +207,71 @@ func TestMarshalAgreesWithEncodingJSON(t *testing.T) {
 		t.Fatalf("ours %s (%v)\nstd  %s", ours, err, std)
 	}
 }
+
+type zeroer struct{ set bool }
+
+func (z zeroer) IsZero() bool { return !z.set }
+
+func TestMarshalOmit(t *testing.T) {
+	t.Parallel()
+	type omit struct {
+		B   bool              `json:"b,omitempty"`
+		I   int8              `json:"i,omitempty"`
+		U   uint              `json:"u,omitempty"`
+		F   float32           `json:"f,omitempty"`
+		S   string            `json:"s,omitempty"`
+		P   *int              `json:"p,omitempty"`
+		A   any               `json:"a,omitempty"`
+		L   []int             `json:"l,omitempty"`
+		M   map[string]int    `json:"m,omitempty"`
+		R   [0]int            `json:"r,omitempty"`
+		St  struct{}          `json:"st,omitempty"` // never empty, as in encoding/json
+		Z   zeroer            `json:"z,omitzero"`
+		ZP  *zeroer           `json:"zp,omitzero"`
+		ZA  [2]int            `json:"za,omitzero"`
+		QP  *int              `json:"qp,string"`
+		QF  float64           `json:"qf,string"`
+		QU  uint16            `json:"qu,string"`
+		QN  *int              `json:"qn,string"`
+		Kid map[uint8][]int8  `json:"kid,omitempty"`
+		Txt map[textKey]uint8 `json:"txt,omitempty"`
+	}
+	three := 3
+	for _, tc := range []struct {
+		v    omit
+		want string
+	}{
+		{omit{}, `{"st":{},"qp":null,"qf":"0","qu":"0","qn":null}`},
+		{omit{B: true, I: -1, U: 1, F: 0.5, S: "s", P: &three, A: 0, L: []int{}, M: map[string]int{}, Z: zeroer{true},
+			ZP: &zeroer{}, ZA: [2]int{0, 1}, QP: &three, QF: 1e21, QU: 7, Kid: map[uint8][]int8{200: {-1}, 3: nil},
+			Txt: map[textKey]uint8{{"b", "c"}: 2, {"a", "z"}: 1}},
+			`{"b":true,"i":-1,"u":1,"f":0.5,"s":"s","p":3,"a":0,"st":{},"z":{},"za":[0,1],"qp":"3","qf":"1e+21","qu":"7","qn":null,` +
+				`"kid":{"3":null,"200":[-1]},"txt":{"a-z":1,"b-c":2}}`},
+	} {
+		got, err := Marshal(tc.v)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("got  %s (%v)\nwant %s", got, err, tc.want)
+		}
+	}
+}
+
+type ptrZeroer struct{ n int }
+
+func (z *ptrZeroer) IsZero() bool { return z.n < 0 }
+
+func TestMarshalOmitZeroMethods(t *testing.T) {
+	t.Parallel()
+	type s struct {
+		Ptr   ptrZeroer `json:"ptr,omitzero"`   // pointer-receiver IsZero: says non-zero for n=0
+		Iface any       `json:"iface,omitzero"` // any has no IsZero: only nil is zero
+		Neg   ptrZeroer `json:"neg,omitzero"`
+	}
+	got, err := Marshal(s{Iface: zeroer{}, Neg: ptrZeroer{-1}})
+	if want := `{"ptr":{},"iface":{}}`; err != nil || string(got) != want {
+		t.Errorf("got %s (%v), want %s", got, err, want)
+	}
+	std, _ := json.Marshal(s{Iface: zeroer{}, Neg: ptrZeroer{-1}})
+	if string(std) != string(got) {
+		t.Errorf("encoding/json writes %s", std)
+	}
+}

@@ -183,3 +183,45 @@ func TestDeepNesting(t *testing.T) {
 		t.Fatalf("deep bad placeholder: %v", err)
 	}
 }
+
+func TestUnmarshalMapKeys(t *testing.T) {
+	t.Parallel()
+	atts := [][]byte{[]byte("a")}
+	ph := `{"_placeholder":true,"num":0}`
+	var u map[uint16][]byte
+	if err := Unmarshal([]byte(`{"65535":`+ph+`}`), atts, &u); err != nil || string(u[65535]) != "a" {
+		t.Errorf("map[uint16]: %v %v", u, err)
+	}
+	var tk map[textKeyIn][]byte
+	if err := Unmarshal([]byte(`{"k":`+ph+`}`), atts, &tk); err != nil || string(tk[textKeyIn{"k"}]) != "a" {
+		t.Errorf("map[TextUnmarshaler]: %v %v", tk, err)
+	}
+	var typeErr *json.UnmarshalTypeError
+	for _, tc := range []struct {
+		in string
+		v  any
+	}{
+		{`{"65536":` + ph + `}`, &u},
+		{`{"-129":` + ph + `}`, &map[int8][]byte{}},
+		{`{"x":` + ph + `}`, &map[int][]byte{}},
+		{`{"x":` + ph + `}`, &map[float64][]byte{}},
+	} {
+		if err := Unmarshal([]byte(tc.in), atts, tc.v); !errors.As(err, &typeErr) && err == nil {
+			t.Errorf("%s into %T: %v", tc.in, tc.v, err)
+		}
+	}
+	var bad map[textKeyIn][]byte
+	if err := Unmarshal([]byte(`{"":`+ph+`}`), atts, &bad); err == nil {
+		t.Errorf("failing UnmarshalText: no error")
+	}
+}
+
+type textKeyIn struct{ s string }
+
+func (k *textKeyIn) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		return errors.New("empty key")
+	}
+	k.s = string(b)
+	return nil
+}
