@@ -136,6 +136,38 @@ func (e *encoder) value(v any) error {
 		}
 		e.buf = append(e.buf, '}')
 		e.depth--
+	case []string:
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		e.buf = append(e.buf, '[')
+		for i, el := range x {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendString(e.buf, el)
+		}
+		e.buf = append(e.buf, ']')
+	case map[string]string:
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, compareKeys)
+		e.buf = append(e.buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = append(appendString(e.buf, k), ':')
+			e.buf = appendString(e.buf, x[k])
+		}
+		e.buf = append(e.buf, '}')
 	default:
 		return e.reflect(reflect.ValueOf(v))
 	}
