@@ -1,0 +1,152 @@
+package demo
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestDeskClaimIsExclusive(t *testing.T) {
+	d := newDesk(time.Minute, func(string, bool) {})
+	defer d.shutdown()
+	st, err := d.open("Ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wins := make(chan string, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			agent := string(rune('A' + i))
+			if _, err := d.claim(st.TicketID, agent); err == nil {
+				wins <- agent
+			} else if !strings.HasPrefix(err.Error(), "already claimed by ") {
+				t.Errorf("claim: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(wins)
+	if n := len(wins); n != 1 {
+		t.Fatalf("%d agents claimed the ticket, want 1", n)
+	}
+	if q := d.queue(); len(q) != 0 {
+		t.Errorf("queue after claim: %v", q)
+	}
+}
+
+func TestDeskExpiresOfflineTickets(t *testing.T) {
+	expired := make(chan string, 2)
+	d := newDesk(20*time.Millisecond, func(id string, queued bool) { expired <- id })
+	defer d.shutdown()
+	st, _ := d.open("Ann")
+	back, _ := d.open("Bea")
+	d.customerLeft(st.TicketID)
+	d.customerLeft(back.TicketID)
+	if _, online, _, err := d.customerJoined(back.TicketID, "Bea"); err != nil || !online {
+		t.Fatalf("customerJoined: online %v, %v", online, err)
+	}
+	select {
+	case id := <-expired:
+		if id != st.TicketID {
+			t.Fatalf("expired %s, want %s", id, st.TicketID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ticket did not expire")
+	}
+	if _, ok := d.state(st.TicketID); ok {
+		t.Error("expired ticket still known")
+	}
+	if _, ok := d.state(back.TicketID); !ok {
+		t.Error("the ticket of a customer who came back expired")
+	}
+}
+
+func TestDeskResumeAfterRestart(t *testing.T) {
+	d := newDesk(time.Minute, func(string, bool) {})
+	defer d.shutdown()
+	id := newID()
+	// The agent comes back first: the ticket is assigned, nameless, not queued.
+	if _, err := d.resume(id, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	if q := d.queue(); len(q) != 0 {
+		t.Errorf("queue: %v", q)
+	}
+	st, online, _, err := d.customerJoined(id, "Ann")
+	if err != nil || !online || st.Name != "Ann" || st.Agent != "Bob" {
+		t.Fatalf("customerJoined: %+v online %v err %v", st, online, err)
+	}
+	if _, err := d.resume(id, "Eve"); !errors.As(err, new(*claimedError)) {
+		t.Errorf("another agent resumed Bob's ticket: %v", err)
+	}
+	// The customer comes back first: queued again under the same id.
+	id2 := newID()
+	if _, _, queueChanged, _ := d.customerJoined(id2, "Cid"); !queueChanged {
+		t.Error("queue unchanged")
+	}
+	if q := d.queue(); len(q) != 1 || q[0].TicketID != id2 || q[0].Name != "Cid" || !q[0].Online {
+		t.Errorf("queue: %+v", q)
+	}
+}
+
+func TestDeskBounds(t *testing.T) {
+	d := newDesk(time.Minute, func(string, bool) {})
+	defer d.shutdown()
+	st, _ := d.open("Ann")
+	for i := range maxMessages + 5 {
+		if _, err := d.post(Message{TicketID: st.TicketID, From: "customer", Text: strings.Repeat("x", i%3+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := d.state(st.TicketID); len(got.Messages) != maxMessages {
+		t.Errorf("%d messages kept, want %d", len(got.Messages), maxMessages)
+	}
+	for len(d.tickets) < maxTickets {
+		if _, err := d.open("x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.open("one too many"); !errors.Is(err, errTooManyTickets) {
+		t.Errorf("open past the bound: %v", err)
+	}
+	if _, _, _, err := d.customerJoined(newID(), "x"); !errors.Is(err, errTooManyTickets) {
+		t.Errorf("resume past the bound: %v", err)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	for id, want := range map[string]bool{newID(): true, "": false, "short": false, strings.Repeat("!", 22): false, newID() + "x": false} {
+		if validID(id) != want {
+			t.Errorf("validID(%q) = %v", id, !want)
+		}
+	}
+	for id, want := range map[string]bool{"A-1001": true, "": false, "a b": false, "../x": false, strings.Repeat("a", 33): false, strings.Repeat("a", 32): true} {
+		if validOrderID(id) != want {
+			t.Errorf("validOrderID(%q) = %v", id, !want)
+		}
+	}
+	for in, want := range map[string]string{" Ann ": "Ann", "": "", strings.Repeat("é", 41): ""} {
+		got, ok := cleanText(in, 40)
+		if ok != (want != "") || (ok && got != want) {
+			t.Errorf("cleanText(%q) = %q, %v", in, got, ok)
+		}
+	}
+}
+
+func TestTrackerStopsOnShutdown(t *testing.T) {
+	moves := make(chan OrderStatus, 10)
+	tr := newTracker(10*time.Millisecond, func(st OrderStatus) { moves <- st })
+	if _, err := tr.track("A1"); err != nil {
+		t.Fatal(err)
+	}
+	if st := <-moves; st.Status != "packed" {
+		t.Fatalf("first move %q", st.Status)
+	}
+	tr.shutdown()
+	if _, err := tr.track("A2"); !errors.Is(err, errTooManyOrders) {
+		t.Errorf("track after shutdown: %v", err)
+	}
+}

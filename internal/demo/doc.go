@@ -1,0 +1,38 @@
+// Package demo is the app behind `socketio serve`: a live customer-support
+// chat and order tracking, the scenario Socket.IO is best known for.
+//
+// Pages (plain HTML, CSS and JavaScript embedded from web/, using the
+// official browser client): / for customers, /agent for agents, /orders for
+// order tracking. Namespaces and their event sets are those of CONTRACTS.md
+// section 3; this package only adds to them:
+//
+//   - /support: the handshake auth {"ticketId","name"} resumes a ticket after
+//     a reconnection or a server restart, answered by "ticket:state"
+//     {"ticketId","name","openedAt","agent","online","messages"}; bad
+//     requests are acknowledged with {"error"}; "ticket:closed"
+//     {"ticketId","reason"} when the agent closes the ticket or it expires.
+//   - /agents: the handshake auth {"token","name","tickets":[ids]} signs in
+//     and takes back the agent's tickets; queue items carry "online";
+//     "ticket:claim" acks carry the ticket with its messages; "presence"
+//     {"ticketId","online"} follows the customer; "message" and "typing"
+//     (with "ticketId") come from the customer; "ticket:close" {"ticketId"}
+//     acks {"ok","error"?}.
+//
+// State is in memory and bounded: at most 10000 open tickets of 200
+// messages each, and 10000 tracked orders. A ticket whose customer is gone
+// for ReconnectGrace is closed. Ticket ids are 128-bit random, so holding
+// one is what lets a customer resume it. Since the state is in memory, a
+// restarted server learns the open tickets back from the reconnecting
+// pages; messages sent before the restart stay on the pages only.
+//
+// # Concurrency
+//
+// Handlers of one socket run one at a time (package socketio), so each
+// connection handler keeps its socket's state in local variables. The
+// ticket store (desk) and the order simulation (tracker) each have one
+// mutex, never held while emitting; their timers (ticket expiry, order
+// moves) run on their own goroutines and emit after unlocking. App.queueMu
+// orders each queue snapshot with its broadcast, so agents never see an
+// older queue after a newer one; it is held only around a non-blocking
+// broadcast. Lock order: App.queueMu, then desk.mu.
+package demo
