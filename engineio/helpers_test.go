@@ -83,6 +83,17 @@ func newTestServer(t *testing.T, h Handler, opts *ServerOptions) (*Server, *http
 	return srv, ts
 }
 
+// newPlainServer serves srv on httptest without closing srv on cleanup.
+func newPlainServer(t *testing.T, srv *Server) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	return ts
+}
+
 type response struct {
 	status int
 	header http.Header

@@ -343,50 +343,57 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			return
 		}
 	}
+	s := srv.openSession(r, transport, c)
+	switch {
+	case s == nil && c != nil: // closed meanwhile
+		c.conn.Close()
+		srv.wg.Done()
+	case s == nil:
+		http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
+	case c != nil:
+		c.serve()
+	default:
+		if ck := srv.opts.Cookie; ck != nil {
+			http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: s.id, Path: ck.Path, Domain: ck.Domain,
+				MaxAge: ck.MaxAge, Secure: ck.Secure, HttpOnly: ck.HTTPOnly, SameSite: ck.SameSite})
+		}
+		s.serveGet(w, r) // answers the open packet at once
+	}
+}
+
+// openSession registers a new session with the open packet queued, starts
+// its heartbeat and calls OnOpen. c is its WebSocket, nil for polling. It
+// returns nil when the server is closed.
+func (srv *Server) openSession(r *http.Request, transport string, c *wsConn) *Session {
 	s := newSession(srv, newSID(), r, transport)
 	s.queue = append(s.queue, Packet{Type: PacketOpen, Data: srv.openPacketData(s.id, transport)})
 	if srv.opts.InitialPacket != nil {
 		s.queue = append(s.queue, Packet{Type: PacketMessage, Data: srv.opts.InitialPacket})
 	}
-	s.ws = c
-
 	if c != nil {
-		c.s = s
+		s.ws, c.s = c, s
 	}
+	s.recvMu.Lock() // no OnMessage nor OnClose before OnOpen returned
 
 	srv.mu.Lock()
 	if srv.closed {
 		srv.mu.Unlock()
-		if c != nil {
-			c.requestClose(0)
-			c.serve()
-		} else {
-			http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
-		}
-		return
+		return nil
 	}
 	srv.sessions[s.id] = s
 	srv.wg.Add(1)
 	srv.mu.Unlock()
 
-	s.log.Debug("engineio: session opened")
-	s.recvMu.Lock() // no OnMessage before OnOpen returned
+	s.log.Debug("engineio: session opened", "transport", transport)
 	s.mu.Lock()
 	s.schedulePingLocked(time.Now())
 	s.mu.Unlock()
 	srv.h.OnOpen(s)
 	s.endDispatch()
-
 	if c != nil {
 		s.mu.Lock()
 		s.kickLocked()
 		s.mu.Unlock()
-		c.serve()
-		return
 	}
-	if ck := srv.opts.Cookie; ck != nil {
-		http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: s.id, Path: ck.Path, Domain: ck.Domain,
-			MaxAge: ck.MaxAge, Secure: ck.Secure, HttpOnly: ck.HTTPOnly, SameSite: ck.SameSite})
-	}
-	s.serveGet(w, r)
+	return s
 }
