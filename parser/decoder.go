@@ -61,7 +61,7 @@ func (d *Decoder) Add(data []byte, binary bool) (*Packet, error) {
 	if n == 0 {
 		return p, nil
 	}
-	p.Attachments = make([][]byte, 0, n)
+	p.Attachments = make([][]byte, 0, min(n, DefaultMaxAttachments)) // n is the peer's claim: grow as they come
 	d.pending, d.want = p, n
 	return nil, nil
 }

@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -219,5 +220,22 @@ func TestDecodeBinarySequence(t *testing.T) {
 	}
 	if _, err := d.Add([]byte{1}, true); !errors.Is(err, ErrUnexpectedBinary) {
 		t.Fatalf("binary after completion: %v", err)
+	}
+}
+
+// A large MaxAttachments does not let a peer make us allocate for attachments it never sends.
+func TestDecodeHugeAttachmentClaim(t *testing.T) {
+	d := Decoder{MaxAttachments: 1 << 40}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if p, err := d.Add([]byte(`5999999999-["a"]`), false); p != nil || err != nil {
+		t.Fatalf("header: %v %v", p, err)
+	}
+	runtime.ReadMemStats(&after)
+	if d.Pending() != 999999999 {
+		t.Fatalf("pending %d", d.Pending())
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("%d bytes allocated for the header", n)
 	}
 }
