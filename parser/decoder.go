@@ -92,6 +92,7 @@ func (d *Decoder) decodeText(s []byte) (*Packet, int, error) {
 		if maxN <= 0 {
 			maxN = DefaultMaxAttachments
 		}
+		maxN = min(maxN, 1<<30) // keeps n*10 below overflow
 		start := i
 		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
 			if n <= maxN {

@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"errors"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -237,5 +238,9 @@ func TestDecodeHugeAttachmentClaim(t *testing.T) {
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Errorf("%d bytes allocated for the header", n)
+	}
+	d = Decoder{MaxAttachments: math.MaxInt}
+	if _, err := d.Add([]byte(`59223372036854775808-["a"]`), false); !errors.Is(err, ErrTooManyAttachments) {
+		t.Errorf("count beyond int: %v", err)
 	}
 }
