@@ -154,3 +154,15 @@ func benchMarshal(b *testing.B, v any) {
 func BenchmarkMarshalStruct(b *testing.B) { benchMarshal(b, benchMsg) }
 func BenchmarkMarshalMap(b *testing.B)    { benchMarshal(b, benchMap) }
 func BenchmarkMarshal1KB(b *testing.B)    { benchMarshal(b, []any{"message", bench1KB}) }
+
+func BenchmarkUnmarshalAttachments(b *testing.B) {
+	raw := []byte(`{"name":"f","file":{"_placeholder":true,"num":0},"parts":[{"_placeholder":true,"num":1}],"meta":{"k":"v"}}`)
+	atts := [][]byte{make([]byte, 1024), make([]byte, 10)}
+	b.ReportAllocs()
+	for b.Loop() {
+		var u upload
+		if err := Unmarshal(raw, atts, &u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

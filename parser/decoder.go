@@ -18,7 +18,7 @@ const (
 type Decoder struct {
 	// MaxAttachments is the largest attachment count a binary packet may
 	// announce; more is ErrTooManyAttachments. Zero or negative means
-	// DefaultMaxAttachments (10, as socket.io-parser).
+	// DefaultMaxAttachments (10, as socket.io-parser); at most 2^30.
 	MaxAttachments int
 	// MaxNamespaceLength bounds the namespace, in bytes; longer is
 	// ErrInvalidNamespace. Zero or negative means DefaultMaxNamespaceLength (1024).
