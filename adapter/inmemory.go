@@ -255,3 +255,22 @@ func (a *InMemory) PersistSession(*Session) {}
 func (a *InMemory) RestoreSession(context.Context, string, string) (*Session, error) {
 	return nil, nil
 }
+
+// Rooms returns every room that has at least one socket (socket ids
+// included, since each socket is in its own room), as JS adapter.rooms.keys().
+func (a *InMemory) Rooms() []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]string, 0, len(a.rooms))
+	for room := range a.rooms {
+		out = append(out, room)
+	}
+	return out
+}
+
+// HasRoom reports whether room has at least one socket.
+func (a *InMemory) HasRoom(room string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return len(a.rooms[room]) > 0
+}

@@ -150,8 +150,13 @@ func TestRoomsBookkeeping(t *testing.T) {
 	if want := []string{"b", "r2"}; !slices.Equal(got, want) {
 		t.Fatalf("after Del: SocketRooms(b) = %v, want %v", got, want)
 	}
+	rooms := a.Rooms()
+	slices.Sort(rooms)
+	if !slices.Contains(rooms, "r3") || !a.HasRoom("r3") || a.HasRoom("nope") {
+		t.Fatalf("Rooms() = %v, HasRoom(r3) = %v", rooms, a.HasRoom("r3"))
+	}
 	a.Del("d", "r3")
-	if _, ok := a.rooms["r3"]; ok {
+	if _, ok := a.rooms["r3"]; ok || a.HasRoom("r3") || slices.Contains(a.Rooms(), "r3") {
 		t.Fatal("empty room r3 still exists")
 	}
 	a.DelAll("b")
