@@ -84,7 +84,7 @@ func newTestServer(t *testing.T, h Handler, opts *ServerOptions) (*Server, *http
 }
 
 // newPlainServer serves srv on httptest without closing srv on cleanup.
-func newPlainServer(t *testing.T, srv *Server) *httptest.Server {
+func newPlainServer(t testing.TB, srv *Server) *httptest.Server {
 	t.Helper()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
