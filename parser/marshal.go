@@ -26,7 +26,9 @@ const maxEncodeDepth = 1000
 //   - structs by the encoding/json rules (field tags, omitempty, omitzero, "-",
 //     ",string", embedded fields); json.Marshaler and encoding.TextMarshaler are
 //     honoured, their output re-escaped the JS way;
-//   - json.RawMessage is validated and written as it is (whitespace removed);
+//   - json.RawMessage is validated and copied, minus whitespace and string
+//     escapes JS would not write (JS-made JSON is copied byte for byte); a
+//     RawArg likewise;
 //   - []byte as a base64 string, like encoding/json (in packets built with
 //     NewEvent and NewAck, []byte becomes an attachment instead).
 func Marshal(v any) ([]byte, error) {
