@@ -189,6 +189,7 @@ func (a *App) onAgent(s *socketio.Socket) {
 	if len(auth.Tickets) > maxRestoreTickets {
 		auth.Tickets = auth.Tickets[:maxRestoreTickets]
 	}
+	resumed := false
 	for _, id := range auth.Tickets {
 		if !validID(id) {
 			continue
@@ -198,15 +199,18 @@ func (a *App) onAgent(s *socketio.Socket) {
 			_ = s.Emit("ticket:closed", closedEvent{id, err.Error()})
 			continue
 		}
+		resumed = true
 		s.Join(ticketRoom(id))
 		_ = s.Emit("ticket:state", st)
 		_ = a.support.To(ticketRoom(id)).Emit("ticket:assigned", assignedEvent{id, agent})
 	}
-	func() {
+	if resumed { // a resumed ticket may have been back in the queue
+		a.broadcastQueue()
+	} else {
 		a.queueMu.Lock() // a queue broadcast after this snapshot reaches this socket too
-		defer a.queueMu.Unlock()
 		_ = s.Emit("queue", a.desk.queue())
-	}()
+		a.queueMu.Unlock()
+	}
 
 	s.On("ticket:claim", func(e *socketio.Event) {
 		var req struct {

@@ -75,7 +75,7 @@ type ticket struct {
 func (t *ticket) state() TicketState {
 	return TicketState{
 		TicketID: t.id, Name: t.name, OpenedAt: t.openedAt, Agent: t.agent,
-		Online: t.online > 0, Messages: slices.Clone(t.messages),
+		Online: t.online > 0, Messages: append(make([]Message, 0, len(t.messages)), t.messages...),
 	}
 }
 

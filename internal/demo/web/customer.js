@@ -94,11 +94,12 @@
   socket.on("ticket:assigned", (t) => assigned(t.agent));
   // After a reconnection: what the server knows of the ticket.
   socket.on("ticket:state", (st) => {
-    for (const m of st.messages) {
+    for (const m of st.messages || []) {
       const li = transcript.add(m, m.from === "customer");
       if (li && m.from === "customer") transcript.delivered(li, m);
     }
-    assigned(st.agent);
+    // After a server restart the agent may not be back yet: keep the one we know.
+    if (st.agent) assigned(st.agent);
   });
   socket.on("ticket:closed", (t) => {
     if (t.ticketId !== ticketId) return;

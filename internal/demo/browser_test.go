@@ -1,0 +1,58 @@
+package demo
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seed9706/socketio/internal/interop"
+)
+
+// TestBrowser runs the pages in headless Chromium: a customer and an agent
+// open a ticket, claim it, chat both ways with typing indicators and
+// delivery ticks, and carry on after the server restarts. Screenshots go to
+// artifacts/demo/ at the repository root (git-ignored).
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the browser test in -short mode")
+	}
+	chromium := interop.RequireCommand(t, "chromium")
+	interop.Require(t) // npm packages: playwright-core and the client bundle
+	root, err := interop.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	artifacts := filepath.Join(root, "artifacts", "demo")
+	opts := Options{
+		ClientDist: os.DirFS(filepath.Join(root, "node_modules", "socket.io-client", "dist")),
+		OrderStep:  300 * time.Millisecond,
+	}
+	srv := startApp(t, "127.0.0.1:0", opts)
+	p := interop.StartWith(t, interop.Options{Timeout: 4 * time.Minute, ExpectTimeout: 90 * time.Second},
+		"testdata/interop/browser.mjs", srv.url(), artifacts, testToken, chromium)
+
+	p.Await(t, "restart")
+	addr := srv.addr
+	srv.stop()
+	if err := p.Send(map[string]string{"op": "stopped"}); err != nil {
+		t.Fatal(err)
+	}
+	p.Await(t, "reconnecting")
+	startApp(t, addr, opts)
+	if err := p.Send(map[string]string{"op": "started"}); err != nil {
+		t.Fatal(err)
+	}
+	var done struct{ Screenshots []string }
+	if err := p.Await(t, "done").Decode(&done); err != nil {
+		t.Fatal(err)
+	}
+	if len(done.Screenshots) != 6 {
+		t.Errorf("screenshots: %v", done.Screenshots)
+	}
+	for _, path := range done.Screenshots {
+		if fi, err := os.Stat(path); err != nil || fi.Size() < 1000 {
+			t.Errorf("screenshot %s: %v", path, err)
+		}
+	}
+}
