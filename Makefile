@@ -41,5 +41,10 @@ fuzz-short:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-demo: setup
-	$(GO) run ./cmd/socketio serve
+# The demo needs no browser: set-up skips Chromium. DEMO_FLAGS passes flags,
+# e.g. make demo DEMO_FLAGS='-addr 0.0.0.0:3000 -agent-token secret'.
+DEMO_FLAGS ?=
+demo:
+	WITH_BROWSER=0 ./scripts/setup.sh
+	$(GO) build -o bin/socketio ./cmd/socketio
+	./bin/socketio serve $(DEMO_FLAGS)
