@@ -45,7 +45,9 @@
 // comes once, after the last OnMessage, from the goroutine that saw the
 // reader stop. ClientConn.mu is a leaf lock; no callback runs under it.
 //
-// Lock order: Session.recvMu (dispatch token) -> Session.mu -> Server.mu;
-// wsConn.wmu (write serialization) is never held while taking another lock.
-// No Handler method is called with Session.mu, Server.mu or wmu held.
+// Lock order: Session.recvMu (dispatch token) before Session.mu; Session.mu
+// and Server.mu are never held together; wsConn.wmu (write serialization)
+// is held only around a write, never while taking another lock. No Handler
+// method, AllowRequest or Logger is called with Session.mu, Server.mu or wmu
+// held.
 package engineio

@@ -185,7 +185,9 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // reject answers a refused request: JSON for plain HTTP, a bare 400 text
 // response for a WebSocket upgrade (written before upgrading).
 func (srv *Server) reject(w http.ResponseWriter, r *http.Request, upgrade bool, e *RequestError) {
-	srv.log.Debug("engineio: request rejected", "code", e.Code, "message", e.Message, "url", r.URL.String())
+	if srv.log.Enabled(r.Context(), slog.LevelDebug) {
+		srv.log.Debug("engineio: request rejected", "code", e.Code, "message", e.Message, "url", r.URL.String())
+	}
 	h := w.Header()
 	if upgrade {
 		h.Set("Connection", "close")
@@ -384,7 +386,7 @@ func (srv *Server) openSession(r *http.Request, transport string, c *wsConn) *Se
 	srv.wg.Add(1)
 	srv.mu.Unlock()
 
-	s.log.Debug("engineio: session opened", "transport", transport)
+	s.debug("engineio: session opened", "transport", transport)
 	s.mu.Lock()
 	s.schedulePingLocked(time.Now())
 	s.mu.Unlock()

@@ -30,7 +30,6 @@ type Session struct {
 	srv *Server
 	id  string
 	req *http.Request
-	log *slog.Logger
 
 	// recvMu is held while the Handler is called for this session, so that
 	// calls never overlap. It is a dispatch token, not a state lock: the
@@ -82,8 +81,14 @@ type pollWaiter struct {
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
 	req := r.Clone(context.Background())
 	req.Body = http.NoBody
-	return &Session{srv: srv, id: id, req: req, transport: transport,
-		log: srv.log.With("sid", id)}
+	return &Session{srv: srv, id: id, req: req, transport: transport}
+}
+
+// debug logs msg with the sid; args are only built when debug logging is on.
+func (s *Session) debug(msg string, args ...any) {
+	if s.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.srv.log.Debug(msg, append([]any{"sid", s.id}, args...)...)
+	}
 }
 
 // ID returns the session id (sid).
@@ -289,7 +294,7 @@ func (s *Session) closeNow(reason string, cause error, getReply byte) {
 	if linger {
 		s.srv.linger(s.id)
 	}
-	s.log.Debug("engineio: session closed", "reason", reason, "cause", cause)
+	s.debug("engineio: session closed", "reason", reason, "cause", cause)
 	s.closed.Store(true)
 	if s.recvMu.TryLock() {
 		s.endDispatch()

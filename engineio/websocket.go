@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,8 @@ type wsConn struct {
 	conn net.Conn
 	br   *bufio.Reader
 
-	wmu sync.Mutex // serializes writes to conn
+	wmu sync.Mutex                 // serializes writes to conn
+	hdr [ws.MaxHeaderSize - 2]byte // read loop scratch
 
 	closeReq  atomic.Bool   // the session asked the read loop to close
 	closeCode atomic.Uint32 // status for our close frame; 0 = none (peer sees 1005)
@@ -159,8 +161,8 @@ func (s *Session) onProbePacket(c *wsConn, p Packet) bool {
 		return true
 	case p.Type == PacketUpgrade:
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		if s.probe != c || s.state == stateClosed {
+			s.mu.Unlock()
 			return false
 		}
 		s.stopUpgradeLocked()
@@ -173,7 +175,8 @@ func (s *Session) onProbePacket(c *wsConn, p Packet) bool {
 			s.get.release(0) // answered 400, see serveGet
 		}
 		s.kickLocked()
-		s.log.Debug("engineio: upgraded", "transport", transportWebSocket)
+		s.mu.Unlock()
+		s.debug("engineio: upgraded", "transport", transportWebSocket)
 		return true
 	default:
 		s.abortUpgrade(c)
@@ -366,7 +369,7 @@ func (c *wsConn) readLoop() wsEnd {
 		ctl   [125]byte
 	)
 	for {
-		h, err := ws.ReadHeader(c.br)
+		h, err := ws.ReadHeaderBuffer(c.br, c.hdr[:])
 		if err != nil {
 			return c.readError(err)
 		}
@@ -416,8 +419,7 @@ func (c *wsConn) readLoop() wsEnd {
 			return wsEnd{reason: ReasonTransportError, err: errMessageTooBig, code: ws.StatusMessageTooBig, text: "message too big"}
 		}
 		start := len(msg)
-		msg = append(msg, make([]byte, h.Length)...)
-		if _, err := io.ReadFull(c.br, msg[start:]); err != nil {
+		if msg, err = readPayload(c.br, msg, h.Length); err != nil {
 			return c.readError(err)
 		}
 		ws.Cipher(msg[start:], h.Mask, 0)
@@ -439,6 +441,24 @@ func (c *wsConn) readLoop() wsEnd {
 			return wsEnd{}
 		}
 	}
+}
+
+// preallocLimit bounds what a peer's declared frame length makes us
+// allocate before the bytes actually arrive.
+const preallocLimit = 32 << 10
+
+// readPayload appends n bytes from r to dst, growing dst as data arrives.
+func readPayload(r io.Reader, dst []byte, n int64) ([]byte, error) {
+	for n > 0 {
+		chunk := int(min(n, preallocLimit))
+		start := len(dst)
+		dst = slices.Grow(dst, chunk)[:start+chunk]
+		if _, err := io.ReadFull(r, dst[start:]); err != nil {
+			return dst, err
+		}
+		n -= int64(chunk)
+	}
+	return dst, nil
 }
 
 func (c *wsConn) readError(err error) wsEnd {
