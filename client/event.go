@@ -1,0 +1,107 @@
+package client
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+
+	"github.com/seed9706/socketio/parser"
+)
+
+// argList gives lazy access to the arguments of a packet: they stay raw
+// JSON until decoded.
+type argList struct {
+	pkt  *parser.Packet
+	once sync.Once
+	raw  []json.RawMessage
+	err  error
+}
+
+func (a *argList) load() ([]json.RawMessage, error) {
+	a.once.Do(func() { a.raw, a.err = a.pkt.Args() })
+	return a.raw, a.err
+}
+
+// Args decodes the arguments into dst, in order, like json.Unmarshal; binary
+// attachments decode into []byte (or any). Extra arguments are ignored and
+// extra destinations are left untouched, as JavaScript does.
+func (a *argList) Args(dst ...any) error {
+	raw, err := a.load()
+	if err != nil {
+		return err
+	}
+	for i, d := range dst {
+		if i >= len(raw) {
+			break
+		}
+		if err := parser.Unmarshal(raw[i], a.pkt.Attachments, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Len returns the number of arguments.
+func (a *argList) Len() int {
+	raw, _ := a.load()
+	return len(raw)
+}
+
+// Raw returns the arguments as raw JSON; binary attachments appear as their
+// placeholders ({"_placeholder":true,"num":N}).
+func (a *argList) Raw() []json.RawMessage {
+	raw, _ := a.load()
+	return raw
+}
+
+// Values returns the arguments ready to be emitted again, byte for byte.
+func (a *argList) Values() []any {
+	raw, _ := a.load()
+	out := make([]any, len(raw))
+	for i, r := range raw {
+		if len(a.pkt.Attachments) == 0 {
+			out[i] = r
+		} else {
+			out[i] = parser.RawArg{JSON: r, Attachments: a.pkt.Attachments}
+		}
+	}
+	return out
+}
+
+// Event is an event received from the server (or, for OnAnyOutgoing, one
+// being sent to it).
+type Event struct {
+	argList
+	name     string
+	socket   *Socket
+	outgoing bool
+	acked    atomic.Bool
+}
+
+// Name is the event name.
+func (e *Event) Name() string { return e.name }
+
+// Socket is the socket that received (or sends) the event.
+func (e *Event) Socket() *Socket { return e.socket }
+
+// HasAck reports whether the server asked for an acknowledgement.
+func (e *Event) HasAck() bool { return !e.outgoing && e.pkt.HasID }
+
+// Ack sends the acknowledgement with args. Only the first call sends; it does
+// nothing when the server asked for none. Like in JS, an acknowledgement is
+// not buffered: it is lost when the socket is disconnected.
+func (e *Event) Ack(args ...any) error {
+	if !e.HasAck() || !e.acked.CompareAndSwap(false, true) {
+		return nil
+	}
+	p, err := parser.NewAck(e.socket.nsp, e.pkt.ID, args)
+	if err != nil {
+		return err
+	}
+	return e.socket.sendNow(p)
+}
+
+// Reply is the server's acknowledgement of an EmitWithAck.
+type Reply struct {
+	argList
+}
