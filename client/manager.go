@@ -156,7 +156,9 @@ func (m *Manager) OnClose(fn func(reason string)) {
 }
 
 // OnError registers a callback for connection errors (failed attempts).
-func (m *Manager) OnError(fn func(error)) { m.on(func(h *managerHandlers) { h.err = append(h.err, fn) }) }
+func (m *Manager) OnError(fn func(error)) {
+	m.on(func(h *managerHandlers) { h.err = append(h.err, fn) })
+}
 
 // OnReconnectAttempt registers a callback for each reconnection attempt
 // (numbered from 1).
@@ -187,12 +189,16 @@ func (m *Manager) on(add func(*managerHandlers)) {
 	m.mu.Unlock()
 }
 
-// emit runs the callbacks picked from the handlers on the callback goroutine.
+// emitTo runs, on the callback goroutine, the handlers registered now. The
+// caller must not hold m.mu.
 func emitTo[T any](m *Manager, pick func(*managerHandlers) []T, call func(T)) {
+	m.mu.Lock()
+	fns := slices.Clone(pick(&m.handlers))
+	m.mu.Unlock()
+	if len(fns) == 0 {
+		return
+	}
 	m.dispatch.push(func() {
-		m.mu.Lock()
-		fns := slices.Clone(pick(&m.handlers))
-		m.mu.Unlock()
 		for _, fn := range fns {
 			call(fn)
 		}

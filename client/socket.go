@@ -164,12 +164,16 @@ func (s *Socket) onHandlers(change func(*socketHandlers)) {
 	s.mu.Unlock()
 }
 
-// call runs the handlers picked under the lock on the callback goroutine.
+// callHandlers runs, on the callback goroutine, the handlers registered
+// now (not those added later). The caller must not hold s.mu.
 func callHandlers[T any](s *Socket, pick func(*socketHandlers) []T, call func(T)) {
+	s.mu.Lock()
+	fns := slices.Clone(pick(&s.handlers))
+	s.mu.Unlock()
+	if len(fns) == 0 {
+		return
+	}
 	s.m.dispatch.push(func() {
-		s.mu.Lock()
-		fns := slices.Clone(pick(&s.handlers))
-		s.mu.Unlock()
 		for _, fn := range fns {
 			call(fn)
 		}

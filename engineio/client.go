@@ -368,7 +368,9 @@ func (c *ClientConn) Close() error {
 		c.changed.Broadcast()
 		c.mu.Unlock()
 	})
-	for c.writing && !c.closed && !expired {
+	// Flush the queue, including across an upgrade under way (the writer
+	// resumes on the WebSocket).
+	for (c.writing || len(c.queue) > 0) && !c.closed && !expired {
 		c.changed.Wait()
 	}
 	t.Stop()

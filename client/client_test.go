@@ -1,0 +1,522 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed9706/socketio/socketio"
+)
+
+// fastOpts ping often (with slack for a loaded machine).
+func fastOpts() *socketio.ServerOptions {
+	return &socketio.ServerOptions{PingInterval: 200 * time.Millisecond, PingTimeout: time.Second}
+}
+
+// quickReconnect reconnects fast, without jitter.
+func quickReconnect(transports []string) ManagerOptions {
+	return ManagerOptions{Transports: transports, ReconnectionDelay: 50 * time.Millisecond,
+		ReconnectionDelayMax: 100 * time.Millisecond, RandomizationFactor: -1}
+}
+
+// echoSetup installs the test handlers on "/" and "/chat"; server-side
+// observations go to seen.
+func echoSetup(seen chan<- string) func(*socketio.Server) {
+	return func(srv *socketio.Server) {
+		for _, name := range []string{"/", "/chat"} {
+			nsp := srv.Of(name)
+			nsp.OnConnection(func(s *socketio.Socket) {
+				s.On("echo", func(e *socketio.Event) { _ = s.Emit("echo", e.Values()...) })
+				s.On("ack", func(e *socketio.Event) { _ = e.Ack(e.Values()...) })
+				s.On("noack", func(e *socketio.Event) {})
+				s.On("record", func(e *socketio.Event) { seen <- "record " + string(e.Raw()[0]) })
+				s.On("auth", func(e *socketio.Event) { _ = e.Ack(s.Handshake().Auth) })
+				s.On("kick", func(e *socketio.Event) { s.Disconnect(false) })
+				s.On("ask", func(e *socketio.Event) {
+					go func() {
+						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+						defer cancel()
+						r, err := s.EmitWithAck(ctx, "question", "why?", []byte{0xca, 0xfe})
+						if err != nil {
+							seen <- "ask error " + err.Error()
+							return
+						}
+						var text string
+						var bin []byte
+						_ = r.Args(&text, &bin)
+						seen <- fmt.Sprintf("answer %s %x", text, bin)
+					}()
+				})
+				s.OnDisconnect(func(reason string) { seen <- "server disconnect " + reason })
+			})
+		}
+	}
+}
+
+func expectSeen(t *testing.T, seen <-chan string, want string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-seen:
+			if got == want {
+				return
+			}
+			if !strings.HasPrefix(got, "server disconnect") { // incidental
+				t.Fatalf("server saw %q, want %q", got, want)
+			}
+		case <-deadline:
+			t.Fatalf("server did not see %q", want)
+		}
+	}
+}
+
+func TestEmitAckBinary(t *testing.T) {
+	for _, tc := range transportCases {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := make(chan string, 100)
+			ts := startServer(t, fastOpts(), echoSetup(seen))
+			s := connect(t, ts.URL()+"/chat", &Options{ManagerOptions: ManagerOptions{Transports: tc.transports}})
+			if s.ID() == "" || !s.Connected() || s.Namespace() != "/chat" {
+				t.Fatalf("id %q connected %v nsp %q", s.ID(), s.Connected(), s.Namespace())
+			}
+			ev := newEvents()
+			s.OnAny(func(e *Event) { ev.add("any " + e.Name()) })
+			s.OnAnyOutgoing(func(e *Event) {
+				if e.Name() == "echo" {
+					ev.add(fmt.Sprintf("out echo %d", e.Len()))
+				}
+			})
+			s.On("echo", func(e *Event) {
+				var text string
+				var bin []byte
+				var obj map[string]int
+				if err := e.Args(&text, &bin, &obj); err != nil {
+					ev.add("error " + err.Error())
+					return
+				}
+				ev.add(fmt.Sprintf("echo %s %x %v", text, bin, obj))
+			})
+			s.On("question", func(e *Event) {
+				var text string
+				var bin []byte
+				_ = e.Args(&text, &bin)
+				_ = e.Ack(fmt.Sprintf("because %s %x", text, bin), []byte{1, 2})
+			})
+
+			if err := s.Emit("echo", "héllo", []byte{1, 2, 3}, map[string]int{"n": 7}); err != nil {
+				t.Fatal(err)
+			}
+			ev.expect(t, "out echo 3")
+			ev.expect(t, "any echo")
+			ev.expect(t, "echo héllo 010203 map[n:7]")
+
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			r, err := s.EmitWithAck(ctx, "ack", "x", []byte{9, 8}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text string
+			var bin []byte
+			if err := r.Args(&text, &bin); err != nil || text != "x" || string(bin) != "\x09\x08" || r.Len() != 3 || string(r.Raw()[2]) != "null" {
+				t.Fatalf("ack %q %x %v %q", text, bin, err, r.Raw())
+			}
+
+			if err := s.Emit("ask"); err != nil {
+				t.Fatal(err)
+			}
+			expectSeen(t, seen, "answer because why? cafe 0102")
+
+			waitFor(t, "transport "+tc.final, func() bool { return s.Manager().Transport() == tc.final })
+			for _, name := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {
+				if err := s.Emit(name); !errors.Is(err, ErrReservedEvent) || !strings.Contains(err.Error(), `"`+name+`" is a reserved event name`) {
+					t.Fatalf("Emit(%q) = %v", name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestConnectError(t *testing.T) {
+	ts := startServer(t, nil, func(srv *socketio.Server) {
+		srv.Of("/private").Use(func(s *socketio.Socket) error {
+			return &socketio.ConnectError{Message: "not authorized", Data: map[string]any{"code": 42}}
+		})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := Connect(ctx, ts.URL()+"/private", nil)
+	var ce *ConnectError
+	if !errors.As(err, &ce) || ce.Message != "not authorized" || string(ce.Data) != `{"code":42}` {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestConnectErrorEventAndNoRetry(t *testing.T) {
+	ts := startServer(t, nil, func(srv *socketio.Server) {
+		srv.Of("/private").Use(func(s *socketio.Socket) error { return errors.New("go away") })
+	})
+	m, err := NewManager(ts.URL(), &ManagerOptions{ReconnectionDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ev := newEvents()
+	s := m.Socket("/private", nil)
+	s.OnConnectError(func(err error) {
+		var ce *ConnectError
+		if errors.As(err, &ce) {
+			ev.add("connect_error " + ce.Message + " " + string(ce.Data))
+		}
+	})
+	s.Connect()
+	ev.expect(t, "connect_error go away ")
+	waitFor(t, "the connection to close", func() bool { return m.Transport() == "" && !s.Active() })
+}
+
+func TestConnectFailsWithoutServer(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	url := ts.URL()
+	ts.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := Connect(ctx, url, &Options{ManagerOptions: ManagerOptions{DisableReconnection: true}})
+	if err == nil {
+		t.Fatal("connected to nothing")
+	}
+	opts := &Options{ManagerOptions: quickReconnect(nil)}
+	opts.ReconnectionAttempts = 2
+	_, err = Connect(ctx, url, opts)
+	if !errors.Is(err, ErrReconnectFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	short, cancel2 := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel2()
+	if _, err = Connect(short, url, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestReconnectBufferAndAcks(t *testing.T) {
+	for _, tc := range transportCases {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := make(chan string, 100)
+			ts := startServer(t, fastOpts(), echoSetup(seen))
+			var authCalls atomic.Int32
+			opts := &Options{ManagerOptions: quickReconnect(tc.transports), SocketOptions: SocketOptions{
+				AuthFunc: func() (any, error) { return map[string]any{"token": fmt.Sprint("t", authCalls.Add(1))}, nil },
+			}}
+			s := connect(t, ts.URL(), opts)
+			m := s.Manager()
+			ev := newEvents()
+			m.OnReconnectAttempt(func(n int) { ev.add(fmt.Sprint("reconnect_attempt ", n)) })
+			m.OnReconnect(func(n int) { ev.add(fmt.Sprint("reconnect ", n)) })
+			m.OnClose(func(reason string) { ev.add("close") })
+			s.OnDisconnect(func(reason string) { ev.add("disconnect " + reason) })
+			s.OnConnect(func() { ev.add("connect") })
+
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			r, err := s.EmitWithAck(ctx, "auth")
+			if err != nil || string(r.Raw()[0]) != `{"token":"t1"}` {
+				t.Fatalf("auth %v %v", r, err)
+			}
+			waitFor(t, "transport "+tc.final, func() bool { return m.Transport() == tc.final })
+
+			pending := make(chan error, 1)
+			go func() {
+				_, err := s.EmitWithAck(ctx, "noack")
+				pending <- err
+			}()
+			expectNoackSent := func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.acks) == 1 }
+			waitFor(t, "the pending ack", expectNoackSent)
+			time.Sleep(50 * time.Millisecond) // let it reach the server
+
+			ts.stop()
+			ev.expect(t, "close")
+			wantReason := map[string]string{"polling": ReasonTransportError, "websocket": ReasonTransportClose}[tc.final]
+			ev.expect(t, "disconnect "+wantReason)
+			if err := <-pending; !errors.Is(err, ErrDisconnected) {
+				t.Fatalf("pending ack: %v", err)
+			}
+			if s.Connected() || !s.Active() || s.ID() != "" {
+				t.Fatalf("connected %v active %v id %q", s.Connected(), s.Active(), s.ID())
+			}
+			ev.expect(t, "reconnect_attempt 1")
+
+			// Offline: buffered in order, volatile dropped, acks kept.
+			for _, v := range []int{1, 2} {
+				if err := s.Emit("record", v); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.EmitVolatile("record", 99); err != nil {
+					t.Fatal(err)
+				}
+			}
+			buffered := make(chan error, 1)
+			go func() {
+				r, err := s.EmitWithAck(ctx, "ack", "later")
+				if err == nil && string(r.Raw()[0]) != `"later"` {
+					err = fmt.Errorf("ack %s", r.Raw()[0])
+				}
+				buffered <- err
+			}()
+			waitFor(t, "the buffered ack", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.sendBuffer) == 3 })
+
+			ts.restart()
+			ev.await(t, "connect")
+			expectSeen(t, seen, "record 1")
+			expectSeen(t, seen, "record 2")
+			if err := <-buffered; err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Emit("record", 3); err != nil {
+				t.Fatal(err)
+			}
+			expectSeen(t, seen, "record 3") // not 99: volatile emits were dropped
+			r, err = s.EmitWithAck(ctx, "auth")
+			if err != nil || string(r.Raw()[0]) != `{"token":"t2"}` {
+				t.Fatalf("auth after reconnection %s %v", r.Raw(), err)
+			}
+			if s.Recovered() {
+				t.Fatal("recovered without recovery on the server")
+			}
+		})
+	}
+}
+
+func TestReconnectEventsAndFailure(t *testing.T) {
+	ts := startServer(t, fastOpts(), nil)
+	opts := &Options{ManagerOptions: quickReconnect(nil)}
+	opts.ReconnectionAttempts = 2
+	s := connect(t, ts.URL(), opts)
+	m := s.Manager()
+	ev := newEvents()
+	m.OnReconnectAttempt(func(n int) { ev.add(fmt.Sprint("reconnect_attempt ", n)) })
+	m.OnReconnectError(func(err error) { ev.add("reconnect_error") })
+	m.OnReconnectFailed(func() { ev.add("reconnect_failed") })
+	s.OnConnectError(func(err error) { ev.add("connect_error") })
+	ts.stop()
+	// The JS order: reconnect_failed comes before the last reconnect_error.
+	for _, want := range []string{"reconnect_attempt 1", "connect_error", "reconnect_error", "reconnect_attempt 2", "connect_error", "reconnect_failed", "reconnect_error"} {
+		ev.expect(t, want)
+	}
+}
+
+func TestServerAndClientDisconnect(t *testing.T) {
+	for _, tc := range transportCases {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := make(chan string, 100)
+			ts := startServer(t, fastOpts(), echoSetup(seen))
+			s := connect(t, ts.URL(), &Options{ManagerOptions: quickReconnect(tc.transports)})
+			ev := newEvents()
+			s.Manager().OnReconnectAttempt(func(int) { ev.add("reconnect_attempt") })
+			s.OnDisconnect(func(reason string) { ev.add("disconnect " + reason) })
+			if err := s.Emit("kick"); err != nil {
+				t.Fatal(err)
+			}
+			ev.expect(t, "disconnect io server disconnect")
+			if s.Active() || s.Connected() {
+				t.Fatal("still active after a server disconnect")
+			}
+			waitFor(t, "the connection to close", func() bool { return s.Manager().Transport() == "" })
+			expectSeen(t, seen, "server disconnect server namespace disconnect")
+
+			// Connect again by hand, then leave.
+			s.Connect()
+			waitFor(t, "reconnection by hand", s.Connected)
+			s.Disconnect()
+			ev.expect(t, "disconnect io client disconnect")
+			expectSeen(t, seen, "server disconnect client namespace disconnect")
+			if s.Active() {
+				t.Fatal("active after Disconnect")
+			}
+			select {
+			case e := <-ev.ch:
+				t.Fatalf("unexpected %q", e)
+			case <-time.After(300 * time.Millisecond):
+			}
+		})
+	}
+}
+
+func TestAckTimeout(t *testing.T) {
+	ts := startServer(t, fastOpts(), echoSetup(make(chan string, 100)))
+	s := connect(t, ts.URL(), &Options{SocketOptions: SocketOptions{AckTimeout: 100 * time.Millisecond}})
+	if _, err := s.EmitWithAck(context.Background(), "noack"); !isTimeout(err) {
+		t.Fatalf("err = %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.EmitWithAck(ctx, "noack"); !isTimeout(err) {
+		t.Fatalf("err = %v", err)
+	}
+	canceled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if _, err := s.EmitWithAck(canceled, "noack"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	s.mu.Lock()
+	n := len(s.acks)
+	s.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d acks left", n)
+	}
+	// Still usable.
+	if _, err := s.EmitWithAck(context.Background(), "ack", 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	var mu sync.Mutex
+	tries := map[string]int{}
+	ts := startServer(t, fastOpts(), func(srv *socketio.Server) {
+		srv.Of("/").OnConnection(func(s *socketio.Socket) {
+			s.On("flaky", func(e *socketio.Event) {
+				var id string
+				_ = e.Args(&id)
+				mu.Lock()
+				tries[id]++
+				n := tries[id]
+				mu.Unlock()
+				if n >= 3 { // the first two tries are "lost"
+					_ = e.Ack("ok", n)
+				}
+			})
+		})
+	})
+	s := connect(t, ts.URL(), &Options{SocketOptions: SocketOptions{Retries: 3, AckTimeout: 100 * time.Millisecond}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := s.EmitWithAck(ctx, "flaky", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	var n int
+	if err := r.Args(&text, &n); err != nil || text != "ok" || n != 3 {
+		t.Fatalf("reply %q %d %v", text, n, err)
+	}
+	// In order: b waits for a, c for b, and a plain Emit is retried too.
+	if err := s.Emit("flaky", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.EmitWithAck(ctx, "flaky", "c"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := fmt.Sprint(tries)
+	mu.Unlock()
+	if got != "map[a:3 b:3 c:3]" {
+		t.Fatalf("tries %s", got)
+	}
+
+	// Out of tries: 1 + Retries attempts, then the error.
+	s2 := connect(t, ts.URL(), &Options{SocketOptions: SocketOptions{Retries: 1, AckTimeout: 50 * time.Millisecond}})
+	if _, err := s2.EmitWithAck(ctx, "flaky", "d"); !isTimeout(err) {
+		t.Fatalf("err = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if tries["d"] != 2 {
+		t.Fatalf("d tried %d times", tries["d"])
+	}
+}
+
+func TestMultiplex(t *testing.T) {
+	seen := make(chan string, 100)
+	ts := startServer(t, fastOpts(), echoSetup(seen))
+	m, err := NewManager(ts.URL(), &ManagerOptions{Transports: []string{"websocket"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	root, chat := m.Socket("/", nil), m.Socket("/chat", nil)
+	if m.Socket("chat", nil) == chat || m.Socket("/chat", nil) != chat {
+		t.Fatal("Socket does not return the socket of the namespace")
+	}
+	var opens atomic.Int32
+	m.OnOpen(func() { opens.Add(1) })
+	root.Connect()
+	chat.Connect()
+	waitFor(t, "both sockets", func() bool { return root.Connected() && chat.Connected() })
+	if opens.Load() != 1 {
+		t.Fatalf("%d connections", opens.Load())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range []*Socket{root, chat} {
+		if r, err := s.EmitWithAck(ctx, "ack", s.Namespace()); err != nil || string(r.Raw()[0]) != `"`+s.Namespace()+`"` {
+			t.Fatalf("%s: %v", s.Namespace(), err)
+		}
+	}
+	root.Disconnect()
+	if m.Transport() == "" || !chat.Connected() {
+		t.Fatal("the connection closed with a socket left")
+	}
+	chat.Disconnect()
+	waitFor(t, "the connection to close", func() bool { return m.Transport() == "" })
+}
+
+func TestBackoff(t *testing.T) {
+	b := newBackoff(time.Second, 5*time.Second, 0.5)
+	rs := []float64{0.05, 0.15, 0.45, 0.99, 0.0}
+	i := 0
+	b.rand = func() float64 { r := rs[i]; i++; return r }
+	// floor(r*10) even: subtract floor(r*0.5*ms), odd: add it; then cap at max.
+	want := []time.Duration{975 * time.Millisecond, 2150 * time.Millisecond, 3100 * time.Millisecond, 5000 * time.Millisecond, 5000 * time.Millisecond}
+	for j, w := range want {
+		if got := b.duration(); got != w {
+			t.Fatalf("attempt %d: %v, want %v", j+1, got, w)
+		}
+	}
+	if b.attempts != 5 {
+		t.Fatalf("attempts %d", b.attempts)
+	}
+	b.reset()
+	b.jitter = 0
+	if got := b.duration(); got != time.Second {
+		t.Fatalf("after reset: %v", got)
+	}
+}
+
+func TestConnectPayload(t *testing.T) {
+	s := newSocket(nil, "/", nil)
+	for _, tt := range []struct {
+		pid, offset string
+		auth        any
+		want        string
+	}{
+		{"", "", nil, "<nil>"},
+		{"p1", "", nil, `{"pid":"p1"}`},
+		{"p1", "o1", map[string]any{"token": "x"}, `{"pid":"p1","offset":"o1","token":"x"}`},
+		{"p1", "o1", map[string]any{}, `{"pid":"p1","offset":"o1"}`},
+	} {
+		s.pid, s.lastOffset = tt.pid, tt.offset
+		got, err := s.connectPayloadLocked(tt.auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var str string
+		if raw, ok := got.(json.RawMessage); ok {
+			str = string(raw)
+		} else {
+			str = fmt.Sprint(got)
+		}
+		if str != tt.want {
+			t.Errorf("got %s, want %s", str, tt.want)
+		}
+	}
+	s.pid = "p"
+	if _, err := s.connectPayloadLocked("not an object"); err == nil {
+		t.Fatal("a string auth was accepted")
+	}
+}
