@@ -33,9 +33,10 @@ type Handler interface {
 
 // Server is an Engine.IO v4 server; it is an http.Handler.
 type Server struct {
-	h    Handler
-	opts ServerOptions
-	log  *slog.Logger
+	h            Handler
+	opts         ServerOptions
+	log          *slog.Logger
+	closeTimeout time.Duration // bound of an orderly close; a field for tests
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -53,7 +54,7 @@ type Server struct {
 
 // NewServer returns a Server delivering session events to h. opts may be nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session)}
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout}
 	srv.log = srv.opts.Logger
 	return srv
 }

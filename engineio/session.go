@@ -17,9 +17,8 @@ const (
 	stateClosed
 )
 
-// pollingCloseTimeout bounds how long an orderly polling close waits for
-// the GET that carries the close packet (Node's closeTimeout).
-const pollingCloseTimeout = 30 * time.Second
+// defaultCloseTimeout bounds an orderly close (Node's polling closeTimeout).
+const defaultCloseTimeout = 30 * time.Second
 
 // noopInterval is how often a pending GET is released with a noop while an
 // upgrade is being probed (Node's check interval).
@@ -51,7 +50,7 @@ type Session struct {
 	// polling
 	get        *pollWaiter // the held GET, if any
 	posting    bool        // a POST is being processed
-	closeTimer *time.Timer // orderly polling close deadline
+	closeTimer *time.Timer // orderly close deadline
 
 	// websocket
 	ws      *wsConn // the session's WebSocket once it is the transport
@@ -239,12 +238,13 @@ func (s *Session) closeOrderlyLocked(reason string) {
 	}
 	s.state, s.reason = stateClosing, reason
 	s.stopHeartbeatLocked()
+	// Bounds the wait for the GET that carries the close packet, or for a
+	// WebSocket client that does not read what is left to flush.
+	s.closeTimer = time.AfterFunc(s.srv.closeTimeout, func() { s.closeNow(reason, nil, 0) })
 	switch s.transport {
 	case transportPolling:
 		if s.get != nil {
 			s.get.release('1') // answers the queue and the close packet
-		} else {
-			s.closeTimer = time.AfterFunc(pollingCloseTimeout, func() { s.closeNow(reason, nil, 0) })
 		}
 	case transportWebSocket:
 		s.kickLocked() // the writer flushes, then closes

@@ -168,9 +168,6 @@ func (s *Session) onProbePacket(c *wsConn, p Packet) bool {
 		s.stopUpgradeLocked()
 		s.probe, s.ws = nil, c
 		s.upgraded, s.transport = true, transportWebSocket
-		if s.closeTimer != nil {
-			s.closeTimer.Stop() // an orderly close now finishes on the WebSocket
-		}
 		if s.get != nil {
 			s.get.release(0) // answered 400, see serveGet
 		}
