@@ -3,7 +3,9 @@ package engineio
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -111,5 +113,46 @@ func BenchmarkWebSocketRoundTrip(b *testing.B) {
 		if p := readFrame(); len(p) != 33 {
 			b.Fatalf("got %q", p)
 		}
+	}
+}
+
+// BenchmarkIdleWebSocketSessions reports the server-side heap and goroutines
+// per idle WebSocket session (clients are bare connections in the same process).
+func BenchmarkIdleWebSocketSessions(b *testing.B) {
+	const n = 1000
+	for b.Loop() {
+		srv := NewServer(echoOnly{}, nil)
+		ts := newPlainServer(b, srv)
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		g0 := runtime.NumGoroutine()
+		conns := make([]net.Conn, 0, n)
+		for range n {
+			conn, br, _, err := ws.Dial(b.Context(), wsURL(ts.URL, "EIO=4&transport=websocket"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var r io.Reader = conn
+			if br != nil {
+				r = br
+			}
+			h, err := ws.ReadHeader(r) // the open packet: the session exists
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.CopyN(io.Discard, r, h.Length)
+			conns = append(conns, conn)
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heapB/session")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stackB/session")
+		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/session")
+		for _, c := range conns {
+			c.Close()
+		}
+		_ = srv.Close(b.Context())
 	}
 }

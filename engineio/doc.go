@@ -20,7 +20,7 @@
 //
 // Goroutines: polling uses none of its own; a held GET waits on its own
 // request goroutine and writes the whole queue as one payload when woken.
-// A WebSocket has one read goroutine (the upgraded request's) and a writer
+// A WebSocket has one read goroutine and a writer
 // goroutine started on demand that writes every queued frame in one
 // write/writev and exits when the queue is empty. Heartbeat, upgrade and
 // close deadlines are time.AfterFunc timers.

@@ -354,7 +354,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	case s == nil:
 		http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
 	case c != nil:
-		c.serve()
+		go c.serve() // returning frees what net/http holds for the connection
 	default:
 		if ck := srv.opts.Cookie; ck != nil {
 			http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: s.id, Path: ck.Path, Domain: ck.Domain,

@@ -28,8 +28,9 @@ const closeGrace = time.Second
 var errMessageTooBig = errors.New("engineio: websocket message too big")
 
 // wsConn is one WebSocket connection: the session's transport or a probe.
-// Its read loop runs on the goroutine of the upgraded HTTP request and is
-// the only one to close the connection.
+// Its read loop runs on its own goroutine (the upgraded request's handler
+// returns, so net/http frees its buffers) and is the only one to close the
+// connection.
 type wsConn struct {
 	srv  *Server
 	s    *Session
@@ -98,7 +99,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(c) })
 		s.mu.Unlock()
 	}
-	c.serve()
+	go c.serve()
 }
 
 func (s *Session) abortUpgrade(c *wsConn) {
