@@ -25,10 +25,27 @@ func Connect(ctx context.Context, rawURL string, opts *Options) (*Socket, error)
 		return nil, err
 	}
 	s := m.Socket(u.Path, &opts.SocketOptions)
+	if err := s.ConnectWait(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ConnectWait connects the socket like Connect and waits until the server
+// accepts it. It fails with a *ConnectError when the server refuses, with
+// ErrReconnectFailed when the Manager ran out of attempts, and when ctx is
+// done first; the Manager may then still be retrying: call Disconnect to
+// stop. Register handlers before calling it to see every event.
+func (s *Socket) ConnectWait(ctx context.Context) error {
 	hook := make(chan hookEvent, 16)
 	s.mu.Lock()
 	s.hook = hook
+	connected := s.conn != nil
 	s.mu.Unlock()
+	if connected {
+		return nil
+	}
 	defer func() {
 		s.mu.Lock()
 		s.hook = nil
@@ -41,25 +58,22 @@ func Connect(ctx context.Context, rawURL string, opts *Options) (*Socket, error)
 		case ev := <-hook:
 			switch {
 			case ev.connected:
-				return s, nil
+				return nil
 			case ev.fatal:
-				m.Close()
 				if last != nil && ev.err == ErrReconnectFailed {
-					return nil, fmt.Errorf("%w: %w", ev.err, last)
+					return fmt.Errorf("%w: %w", ev.err, last)
 				}
-				return nil, ev.err
-			case m.opts.DisableReconnection:
-				m.Close()
-				return nil, ev.err
+				return ev.err
+			case s.m.opts.DisableReconnection:
+				return ev.err
 			default:
 				last = ev.err
 			}
 		case <-ctx.Done():
-			m.Close()
 			if last != nil {
-				return nil, fmt.Errorf("client: %w (last error: %w)", ctx.Err(), last)
+				return fmt.Errorf("client: %w (last error: %w)", ctx.Err(), last)
 			}
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
