@@ -200,3 +200,16 @@ func TestNegotiateEncodingJunk(t *testing.T) {
 		}
 	}
 }
+
+func FuzzNegotiateEncoding(f *testing.F) {
+	for _, seed := range []string{"", "gzip, deflate, br, zstd", "deflate;q=0.5, gzip;q=0.4", "*;q=0", "gzip;q=abc", " , ;q=1", "identity"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		switch got := negotiateEncoding([]string{header}); got {
+		case "", "gzip", "deflate":
+		default:
+			t.Fatalf("%q: %q", header, got)
+		}
+	})
+}

@@ -47,12 +47,36 @@ func TestBrowser(t *testing.T) {
 	if err := p.Await(t, "done").Decode(&done); err != nil {
 		t.Fatal(err)
 	}
-	if len(done.Screenshots) != 6 {
+	if len(done.Screenshots) != 7 {
 		t.Errorf("screenshots: %v", done.Screenshots)
 	}
 	for _, path := range done.Screenshots {
 		if fi, err := os.Stat(path); err != nil || fi.Size() < 1000 {
 			t.Errorf("screenshot %s: %v", path, err)
 		}
+	}
+}
+
+// TestBrowserCDNFallback: without the client bundle on the server, the
+// pages load it from the CDN URL of the pinned version.
+func TestBrowserCDNFallback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the browser test in -short mode")
+	}
+	chromium := interop.RequireCommand(t, "chromium")
+	interop.Require(t)
+	root, err := interop.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startApp(t, "127.0.0.1:0", Options{}) // no ClientDist
+	bundle := filepath.Join(root, "node_modules", "socket.io-client", "dist", "socket.io.min.js")
+	p := interop.StartWith(t, interop.Options{ExpectTimeout: 60 * time.Second}, "testdata/interop/cdn.mjs", srv.url(), chromium, bundle)
+	var done struct{ CDN []string }
+	if err := p.Await(t, "done").Decode(&done); err != nil {
+		t.Fatal(err)
+	}
+	if len(done.CDN) != 1 || done.CDN[0] != CDNClientURL {
+		t.Errorf("CDN requests %q, want [%s]", done.CDN, CDNClientURL)
 	}
 }

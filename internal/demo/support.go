@@ -152,8 +152,8 @@ func (a *App) onCustomer(s *socketio.Socket) {
 		if ticketID == "" || e.Args(&typing) != nil {
 			return
 		}
-		if st, ok := a.desk.state(ticketID); ok {
-			a.toTicket(ticketID, s, "typing", typingEvent{ticketID, "customer", st.Name, typing})
+		if name, ok := a.desk.customerName(ticketID); ok {
+			a.toTicket(ticketID, s, "typing", typingEvent{ticketID, "customer", name, typing})
 		}
 	})
 

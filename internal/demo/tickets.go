@@ -281,6 +281,17 @@ func (d *desk) state(id string) (TicketState, bool) {
 	return t.state(), true
 }
 
+// customerName returns the name of ticket id's customer.
+func (d *desk) customerName(id string) (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := d.tickets[id]
+	if t == nil {
+		return "", false
+	}
+	return t.name, true
+}
+
 // owns reports whether agent holds ticket id.
 func (d *desk) owns(id, agent string) bool {
 	d.mu.Lock()

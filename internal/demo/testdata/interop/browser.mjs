@@ -6,10 +6,10 @@
 // lines: "restart" (the test stops the server, then sends {"op":"stopped"};
 // after "reconnecting" it starts it again and sends {"op":"started"}),
 // "done" with the screenshots written.
-import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { emit, commands } from "#interop/harness.mjs";
+import { launch } from "./chromium.mjs";
 
 const [base, artifacts, token, executablePath] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
@@ -22,20 +22,7 @@ async function waitFor(op) {
   }
 }
 
-// launch() gives every run a fresh temporary user-data-dir.
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launch(executablePath);
 const shots = [];
 async function shot(page, name) {
   const path = join(artifacts, name + ".png");
@@ -115,13 +102,15 @@ try {
   if (joined !== 1) throw new Error(`"Bob joined the chat." shown ${joined} times`);
   await shot(customer, "customer-after-restart");
   await shot(agent, "agent-after-restart");
+  await agent.setViewportSize({ width: 390, height: 760 });
+  await shot(agent, "agent-phone");
 
-  // Order tracking: pushed status updates.
+  // Order tracking: pushed status updates, up to the last one.
   const orders = await customerCtx.newPage();
   await orders.goto(base + "/orders");
   await orders.fill("#order-id", "A-1001");
   await orders.click("#track");
-  await orders.locator('[data-order="A-1001"] .status', { hasText: "packed" }).waitFor();
+  await orders.locator('[data-order="A-1001"] .status', { hasText: "delivered" }).waitFor();
   await shot(orders, "orders");
 
   if (cdn > 0) throw new Error(`${cdn} requests to the CDN: the served client bundle was not used`);
