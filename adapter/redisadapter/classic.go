@@ -1,0 +1,738 @@
+package redisadapter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seed9706/socketio/adapter"
+	"github.com/seed9706/socketio/parser"
+)
+
+// Request types of the classic protocol (RequestType in @socket.io/redis-adapter).
+const (
+	reqSockets              = 0
+	reqAllRooms             = 1
+	reqRemoteJoin           = 2
+	reqRemoteLeave          = 3
+	reqRemoteDisconnect     = 4
+	reqRemoteFetch          = 5
+	reqServerSideEmit       = 6
+	reqBroadcast            = 7
+	reqBroadcastClientCount = 8
+	reqBroadcastAck         = 9
+)
+
+// Options configure the classic adapter. The zero value (or nil) is the
+// JS createAdapter default.
+type Options struct {
+	// Key prefixes every channel. Default "socket.io".
+	Key string
+	// RequestsTimeout bounds FetchSockets, AllRooms and ServerSideEmit with
+	// acknowledgements. Default 5s.
+	RequestsTimeout time.Duration
+	// PublishOnSpecificResponseChannel sends responses to the requester's own
+	// channel (prefix-response#nsp#uid#) instead of the shared one. Default false.
+	PublishOnSpecificResponseChannel bool
+	// PublishQueueSize bounds the messages waiting for Redis; when it is
+	// full (Redis slow or down) new messages are dropped. Default 4096.
+	PublishQueueSize int
+	// Logger receives connection errors and dropped messages. Default: silent.
+	Logger *slog.Logger
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Key == "" {
+		r.Key = DefaultKey
+	}
+	if r.RequestsTimeout <= 0 {
+		r.RequestsTimeout = DefaultRequestsTimeout
+	}
+	if r.PublishQueueSize <= 0 {
+		r.PublishQueueSize = DefaultPublishQueueSize
+	}
+	if r.Logger == nil {
+		r.Logger = discardLogger
+	}
+	return r
+}
+
+// New returns an adapter.Factory whose adapters share the namespaces'
+// rooms, broadcasts and requests through Redis Pub/Sub, speaking the
+// protocol of @socket.io/redis-adapter 8.3 (createAdapter), so Go and
+// Node.js servers can form one cluster. Each namespace's adapter uses
+// one connection of rdb for its subscription; rdb is not closed by the
+// adapter.
+func New(rdb redis.UniversalClient, opts *Options) adapter.Factory {
+	o := opts.withDefaults()
+	return func(nsp adapter.Namespace) adapter.Adapter { return newAdapter(nsp, rdb, o) }
+}
+
+type localAdapter = adapter.InMemory
+
+// Adapter is the classic Redis adapter of one namespace. Local operations
+// are those of adapter.InMemory; cluster operations publish to Redis.
+type Adapter struct {
+	*localAdapter
+	nsp  adapter.Namespace
+	opts Options
+	uid  string
+	link *link
+
+	channel, requestChannel, responseChannel, specificResponseChannel string
+
+	serverSide chan func() // server-side emit handlers run in order, off the receive goroutine
+	workerDone chan struct{}
+
+	mu          sync.Mutex
+	requests    map[string]*request
+	ackRequests map[string]*ackRequest
+}
+
+// request is a pending FetchSockets, AllRooms or ServerSideEmit with acks.
+type request struct {
+	kind      int
+	numSub    int // responses expected (JS numSub, self included for fetch and rooms)
+	msgCount  int
+	sockets   []adapter.SocketDetails
+	rooms     map[string]struct{}
+	responses []json.RawMessage
+	done      chan struct{} // closed when complete
+	timer     *time.Timer
+}
+
+type ackRequest struct {
+	clientCount func(int)
+	ack         func(*parser.Packet)
+}
+
+func newAdapter(nsp adapter.Namespace, rdb redis.UniversalClient, o Options) *Adapter {
+	name := nsp.Name()
+	a := &Adapter{
+		localAdapter:    adapter.NewInMemory(nsp).(*adapter.InMemory),
+		nsp:             nsp,
+		opts:            o,
+		uid:             randomID(6),
+		channel:         o.Key + "#" + name + "#",
+		requestChannel:  o.Key + "-request#" + name + "#",
+		responseChannel: o.Key + "-response#" + name + "#",
+		link:            newLink(rdb, false, o.PublishQueueSize, o.Logger.With("nsp", name)),
+		serverSide:      make(chan func(), serverSideQueueSize),
+		workerDone:      make(chan struct{}),
+		requests:        make(map[string]*request),
+		ackRequests:     make(map[string]*ackRequest),
+	}
+	a.specificResponseChannel = a.responseChannel + a.uid + "#"
+	return a
+}
+
+// UID is this node's id in the cluster (6 random characters, as in JS).
+func (a *Adapter) UID() string { return a.uid }
+
+// Init subscribes to the namespace's channels and waits (at most
+// RequestsTimeout) until Redis confirmed them, so that the server counts in
+// ServerCount from then on. When Redis is unreachable it returns the error
+// and keeps retrying in the background; local operations work meanwhile.
+func (a *Adapter) Init(ctx context.Context) error {
+	go a.serverSideWorker()
+	ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
+	defer cancel()
+	return a.link.start(ctx, []string{a.channel + "*"},
+		[]string{a.requestChannel, a.responseChannel, a.specificResponseChannel}, a.onMessage)
+}
+
+// Close unsubscribes, publishes what is still queued (until ctx is done)
+// and fails the pending requests with ErrClosed.
+func (a *Adapter) Close(ctx context.Context) error {
+	err := a.link.close(ctx)
+	a.mu.Lock()
+	pending := a.requests
+	a.requests = map[string]*request{}
+	a.ackRequests = map[string]*ackRequest{}
+	a.mu.Unlock()
+	for _, r := range pending {
+		r.timer.Stop()
+		r.finish()
+	}
+	select {
+	case <-a.workerDone:
+	default:
+		close(a.serverSide)
+		<-a.workerDone
+	}
+	return err
+}
+
+func (a *Adapter) serverSideWorker() {
+	defer close(a.workerDone)
+	for fn := range a.serverSide {
+		fn()
+	}
+}
+
+// ServerCount is the number of servers subscribed to the namespace's
+// request channel (PUBSUB NUMSUB), this one included.
+func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
+	res, err := a.link.rdb.PubSubNumSub(ctx, a.requestChannel).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redisadapter: server count: %w", err)
+	}
+	return int(res[a.requestChannel]), nil
+}
+
+// wireOpts is the {rooms, except, flags} object of broadcasts; withFlags is
+// false for the requests that carry only {rooms, except}.
+func wireOpts(opts adapter.BroadcastOptions, withFlags bool) *object {
+	o := newObject("rooms", strList(dedup(opts.Rooms)), "except", strList(dedup(opts.Except)))
+	if withFlags {
+		o.set("flags", wireFlags(opts.Flags))
+	}
+	return o
+}
+
+func wireFlags(f adapter.Flags) *object {
+	o := &object{}
+	if f.Volatile {
+		o.set("volatile", true)
+	}
+	if f.Compress {
+		o.set("compress", true)
+	}
+	if f.Timeout > 0 {
+		o.set("timeout", float64(f.Timeout.Milliseconds()))
+	}
+	return o
+}
+
+// readOpts reads {rooms, except, flags}; flags are kept only with withFlags.
+func readOpts(v any, withFlags bool) adapter.BroadcastOptions {
+	o := obj(v)
+	opts := adapter.BroadcastOptions{Rooms: strs(o.get("rooms")), Except: strs(o.get("except"))}
+	if f := obj(o.get("flags")); f != nil && withFlags {
+		opts.Flags.Volatile = f.get("volatile") == true
+		opts.Flags.Compress = f.get("compress") == true
+		if ms, ok := num(f.get("timeout")); ok && ms > 0 {
+			opts.Flags.Timeout = time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return opts
+}
+
+func dedup(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Broadcast publishes p to the other servers, then delivers it locally.
+// Local delivery happens even when publishing fails (Redis down, queue
+// full); the publish error is returned.
+func (a *Adapter) Broadcast(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions) error {
+	var pubErr error
+	if !opts.Flags.Local {
+		pubErr = a.publishBroadcast(p, opts)
+	}
+	if err := a.localAdapter.Broadcast(ctx, p, opts); err != nil {
+		return err
+	}
+	return pubErr
+}
+
+func (a *Adapter) publishBroadcast(p *parser.Packet, opts adapter.BroadcastOptions) error {
+	packet, err := packetTree(p, a.nsp.Name())
+	if err != nil {
+		return err
+	}
+	rooms := dedup(opts.Rooms)
+	channel := a.channel
+	if len(rooms) == 1 {
+		channel += rooms[0] + "#"
+	}
+	return a.link.publish(channel, encodeMsgpack([]any{a.uid, packet, wireOpts(opts, true)}))
+}
+
+// BroadcastWithAck publishes a broadcast-with-ack request (msgpack, on the
+// request channel), then runs it locally. clientCount is called by each
+// server that answers, this one first; the request is forgotten after
+// opts.Flags.Timeout (RequestsTimeout when zero).
+func (a *Adapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions,
+	clientCount func(int), ack func(*parser.Packet)) error {
+	var pubErr error
+	if !opts.Flags.Local {
+		packet, err := packetTree(p, a.nsp.Name())
+		if err != nil {
+			return err
+		}
+		requestID := randomID(6)
+		msg := newObject("uid", a.uid, "requestId", requestID, "type", float64(reqBroadcast),
+			"packet", packet, "opts", wireOpts(opts, true))
+		a.mu.Lock()
+		a.ackRequests[requestID] = &ackRequest{clientCount: clientCount, ack: ack}
+		a.mu.Unlock()
+		timeout := opts.Flags.Timeout
+		if timeout <= 0 {
+			timeout = a.opts.RequestsTimeout
+		}
+		time.AfterFunc(timeout, func() {
+			a.mu.Lock()
+			delete(a.ackRequests, requestID)
+			a.mu.Unlock()
+		})
+		pubErr = a.link.publish(a.requestChannel, encodeMsgpack(msg))
+	}
+	if err := a.localAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack); err != nil {
+		return err
+	}
+	return pubErr
+}
+
+// AddSockets makes the selected sockets of every server join rooms.
+func (a *Adapter) AddSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
+	return a.socketsOp(ctx, opts, reqRemoteJoin, "rooms", strList(rooms), func() error {
+		return a.localAdapter.AddSockets(ctx, opts, rooms)
+	})
+}
+
+// DelSockets makes the selected sockets of every server leave rooms.
+func (a *Adapter) DelSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
+	return a.socketsOp(ctx, opts, reqRemoteLeave, "rooms", strList(rooms), func() error {
+		return a.localAdapter.DelSockets(ctx, opts, rooms)
+	})
+}
+
+// DisconnectSockets disconnects the selected sockets of every server.
+func (a *Adapter) DisconnectSockets(ctx context.Context, opts adapter.BroadcastOptions, close bool) error {
+	return a.socketsOp(ctx, opts, reqRemoteDisconnect, "close", close, func() error {
+		return a.localAdapter.DisconnectSockets(ctx, opts, close)
+	})
+}
+
+// socketsOp publishes a join/leave/disconnect request and applies it
+// locally. (JS applies it when its own request comes back; a Go node applies
+// it at once and ignores its own request, so it works while Redis is down.)
+func (a *Adapter) socketsOp(_ context.Context, opts adapter.BroadcastOptions, kind int, key string, value any, local func() error) error {
+	var pubErr error
+	if !opts.Flags.Local {
+		msg := newObject("uid", a.uid, "type", float64(kind), "opts", wireOpts(opts, false), key, value)
+		pubErr = a.link.publish(a.requestChannel, toJSON(msg))
+	}
+	if err := local(); err != nil {
+		return err
+	}
+	return pubErr
+}
+
+// FetchSockets returns the selected sockets of every server: local ones as
+// adapter.Socket, remote ones as *adapter.RemoteSocket. It fails when a
+// server does not answer within RequestsTimeout.
+func (a *Adapter) FetchSockets(ctx context.Context, opts adapter.BroadcastOptions) ([]adapter.SocketDetails, error) {
+	local, err := a.localAdapter.FetchSockets(ctx, opts)
+	if err != nil || opts.Flags.Local {
+		return local, err
+	}
+	r, err := a.startRequest(ctx, reqRemoteFetch, 0, func(id string) []byte {
+		return toJSON(newObject("uid", a.uid, "requestId", id, "type", float64(reqRemoteFetch), "opts", wireOpts(opts, false)))
+	})
+	if r == nil || err != nil {
+		return local, err
+	}
+	if err := a.wait(ctx, r, ErrFetchSocketsTimeout); err != nil {
+		return nil, err
+	}
+	return append(local, r.sockets...), nil
+}
+
+// AllRooms returns the rooms of every server (JS adapter.allRooms()).
+func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
+	local := a.localAdapter.Rooms()
+	r, err := a.startRequest(ctx, reqAllRooms, 0, func(id string) []byte {
+		return toJSON(newObject("uid", a.uid, "requestId", id, "type", float64(reqAllRooms)))
+	})
+	if r == nil || err != nil {
+		return local, err
+	}
+	if err := a.wait(ctx, r, ErrAllRoomsTimeout); err != nil {
+		return nil, err
+	}
+	for _, room := range local {
+		r.rooms[room] = struct{}{}
+	}
+	out := make([]string, 0, len(r.rooms))
+	for room := range r.rooms {
+		out = append(out, room)
+	}
+	return out, nil
+}
+
+// startRequest registers and publishes a request that expects one answer
+// per other server. It returns nil when there is no other server.
+func (a *Adapter) startRequest(ctx context.Context, kind, numSubOffset int, encode func(id string) []byte) (*request, error) {
+	n, err := a.ServerCount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	numSub := n + numSubOffset
+	if (kind == reqServerSideEmit && numSub <= 0) || (kind != reqServerSideEmit && numSub <= 1) {
+		return nil, nil
+	}
+	id := randomID(6)
+	r := &request{kind: kind, numSub: numSub, msgCount: 1, rooms: map[string]struct{}{}, done: make(chan struct{})}
+	if kind == reqServerSideEmit {
+		r.msgCount = 0
+	}
+	r.timer = time.AfterFunc(a.opts.RequestsTimeout, func() { a.dropRequest(id, r) })
+	a.mu.Lock()
+	a.requests[id] = r
+	a.mu.Unlock()
+	if err := a.link.publish(a.requestChannel, encode(id)); err != nil {
+		r.timer.Stop()
+		a.dropRequest(id, r)
+		return nil, err
+	}
+	return r, nil
+}
+
+// dropRequest forgets an unfinished request and wakes its waiter.
+func (a *Adapter) dropRequest(id string, r *request) {
+	a.mu.Lock()
+	if a.requests[id] != r {
+		a.mu.Unlock()
+		return
+	}
+	delete(a.requests, id)
+	a.mu.Unlock()
+	r.finish()
+}
+
+func (r *request) finish() {
+	select {
+	case <-r.done:
+	default:
+		close(r.done)
+	}
+}
+
+// complete reports whether every expected answer arrived; call with a.mu held.
+func (r *request) complete() bool {
+	if r.kind == reqServerSideEmit {
+		return len(r.responses) >= r.numSub
+	}
+	return r.msgCount >= r.numSub
+}
+
+// wait waits for r; a request that timed out or was cancelled fails with
+// timeoutErr or ctx's error.
+func (a *Adapter) wait(ctx context.Context, r *request, timeoutErr error) error {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !r.complete() {
+		return timeoutErr
+	}
+	return nil
+}
+
+// ServerSideEmit sends an event to the other servers. With ack, it waits
+// (RequestsTimeout) for one reply per other server; ack gets the replies
+// and, on timeout, a *ServerSideEmitTimeoutError with the partial replies.
+func (a *Adapter) ServerSideEmit(ctx context.Context, args []json.RawMessage, ack func([]json.RawMessage, error)) error {
+	data := make([]any, len(args))
+	for i, arg := range args {
+		data[i] = rawJSON(arg)
+	}
+	if ack == nil {
+		return a.link.publish(a.requestChannel, toJSON(newObject("uid", a.uid, "type", float64(reqServerSideEmit), "data", data)))
+	}
+	r, err := a.startRequest(ctx, reqServerSideEmit, -1, func(id string) []byte {
+		return toJSON(newObject("uid", a.uid, "requestId", id, "type", float64(reqServerSideEmit), "data", data))
+	})
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		ack([]json.RawMessage{}, nil)
+		return nil
+	}
+	go func() {
+		<-r.done
+		a.mu.Lock()
+		replies, complete := r.responses, r.complete()
+		a.mu.Unlock()
+		if complete {
+			ack(replies, nil)
+			return
+		}
+		ack(replies, &ServerSideEmitTimeoutError{Received: len(replies), Expected: r.numSub})
+	}()
+	return nil
+}
+
+// onMessage handles everything the subscription receives, on the receive
+// goroutine: broadcasts (pattern messages), requests and responses.
+func (a *Adapter) onMessage(m *redis.Message) {
+	var err error
+	switch {
+	case m.Pattern != "":
+		err = a.onBroadcast(m.Channel, []byte(m.Payload))
+	case m.Channel == a.requestChannel:
+		err = a.onRequest([]byte(m.Payload))
+	case strings.HasPrefix(m.Channel, a.responseChannel):
+		err = a.onResponse([]byte(m.Payload))
+	}
+	if err != nil {
+		a.opts.Logger.Warn("redisadapter: ignoring malformed message", "channel", m.Channel, "err", err)
+	}
+}
+
+func (a *Adapter) onBroadcast(channel string, payload []byte) error {
+	if !strings.HasPrefix(channel, a.channel) {
+		return nil
+	}
+	if room := strings.TrimSuffix(channel[len(a.channel):], "#"); room != "" && !a.HasRoom(room) {
+		return nil // no local member: skip decoding
+	}
+	v, err := decodeMsgpack(payload)
+	if err != nil {
+		return err
+	}
+	msg, _ := v.([]any)
+	if len(msg) < 3 {
+		return fmt.Errorf("redisadapter: broadcast is not [uid, packet, opts]")
+	}
+	if uid, _ := msg[0].(string); uid == a.uid {
+		return nil
+	}
+	nsp := "/"
+	if s, ok := obj(msg[1]).get("nsp").(string); ok {
+		nsp = s
+	}
+	if nsp != a.nsp.Name() {
+		return nil
+	}
+	p, err := treePacket(msg[1], nsp)
+	if err != nil {
+		return err
+	}
+	return a.localAdapter.Broadcast(context.Background(), p, readOpts(msg[2], true))
+}
+
+func (a *Adapter) hasPending(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.requests[id]
+	return ok
+}
+
+func (a *Adapter) onRequest(payload []byte) error {
+	v, err := decodeMessage(payload)
+	if err != nil {
+		return err
+	}
+	req := obj(v)
+	if req == nil {
+		return fmt.Errorf("redisadapter: request is not an object")
+	}
+	kind, _ := num(req.get("type"))
+	uid, requestID := str(req.get("uid")), str(req.get("requestId"))
+	ctx := context.Background()
+	switch kind {
+	case reqSockets:
+		if a.hasPending(requestID) {
+			return nil
+		}
+		ids, _ := a.localAdapter.Sockets(ctx, strs(req.get("rooms")))
+		a.respond(uid, toJSON(newObject("requestId", requestID, "sockets", strList(ids))))
+	case reqAllRooms:
+		if a.hasPending(requestID) {
+			return nil
+		}
+		a.respond(uid, toJSON(newObject("requestId", requestID, "rooms", strList(a.localAdapter.Rooms()))))
+	case reqRemoteJoin, reqRemoteLeave, reqRemoteDisconnect:
+		if uid == a.uid {
+			return nil // applied when it was sent
+		}
+		a.applySocketsOp(int(kind), req)
+	case reqRemoteFetch:
+		if a.hasPending(requestID) {
+			return nil
+		}
+		list, _ := a.localAdapter.FetchSockets(ctx, readOpts(req.get("opts"), false))
+		sockets := make([]any, len(list))
+		for i, s := range list {
+			sockets[i] = socketTree(s)
+		}
+		a.respond(uid, toJSON(newObject("requestId", requestID, "sockets", sockets)))
+	case reqServerSideEmit:
+		if uid == a.uid {
+			return nil
+		}
+		a.onServerSideEmit(req, requestID)
+	case reqBroadcast:
+		a.mu.Lock()
+		_, self := a.ackRequests[requestID]
+		a.mu.Unlock()
+		if self {
+			return nil
+		}
+		return a.onBroadcastWithAck(req, uid, requestID)
+	}
+	return nil
+}
+
+// applySocketsOp runs a join, leave or disconnect request: the current
+// form selects sockets with opts, the legacy one names a socket id.
+func (a *Adapter) applySocketsOp(kind int, req *object) {
+	ctx := context.Background()
+	opts := adapter.BroadcastOptions{Rooms: []string{str(req.get("sid"))}}
+	legacy := !req.has("opts")
+	if !legacy {
+		opts = readOpts(req.get("opts"), false)
+	} else if len(a.localAdapter.Select(opts)) == 0 {
+		return
+	}
+	switch kind {
+	case reqRemoteJoin:
+		rooms := strs(req.get("rooms"))
+		if legacy {
+			rooms = strs([]any{req.get("room")})
+		}
+		_ = a.localAdapter.AddSockets(ctx, opts, rooms)
+	case reqRemoteLeave:
+		rooms := strs(req.get("rooms"))
+		if legacy {
+			rooms = strs([]any{req.get("room")})
+		}
+		_ = a.localAdapter.DelSockets(ctx, opts, rooms)
+	case reqRemoteDisconnect:
+		_ = a.localAdapter.DisconnectSockets(ctx, opts, req.get("close") == true)
+	}
+	if legacy {
+		a.respond(str(req.get("uid")), toJSON(newObject("requestId", str(req.get("requestId")))))
+	}
+}
+
+func (a *Adapter) onServerSideEmit(req *object, requestID string) {
+	data, _ := req.get("data").([]any)
+	args := make([]json.RawMessage, len(data))
+	for i, v := range data {
+		args[i] = toJSON(v)
+	}
+	var reply func(json.RawMessage)
+	if req.has("requestId") {
+		reply = func(r json.RawMessage) {
+			msg := newObject("type", float64(reqServerSideEmit), "requestId", requestID, "data", rawJSON(r))
+			_ = a.link.publish(a.responseChannel, toJSON(msg)) // JS always answers on the shared channel
+		}
+	}
+	select {
+	case a.serverSide <- func() { a.nsp.ServerSideEmit(args, reply) }:
+	default:
+		a.opts.Logger.Warn("redisadapter: server-side emit queue full, event dropped")
+	}
+}
+
+func (a *Adapter) onBroadcastWithAck(req *object, uid, requestID string) error {
+	p, err := treePacket(req.get("packet"), a.nsp.Name())
+	if err != nil {
+		return err
+	}
+	return a.localAdapter.BroadcastWithAck(context.Background(), p, readOpts(req.get("opts"), false),
+		func(n int) {
+			a.respond(uid, toJSON(newObject("type", float64(reqBroadcastClientCount), "requestId", requestID,
+				"clientCount", float64(n))))
+		},
+		func(ack *parser.Packet) {
+			arg, err := firstAckArg(ack)
+			if err != nil {
+				return
+			}
+			a.respond(uid, encodeMsgpack(newObject("type", float64(reqBroadcastAck), "requestId", requestID, "packet", arg)))
+		})
+}
+
+// respond publishes a response for the server uid.
+func (a *Adapter) respond(uid string, payload []byte) {
+	channel := a.responseChannel
+	if a.opts.PublishOnSpecificResponseChannel {
+		channel += uid + "#"
+	}
+	_ = a.link.publish(channel, payload)
+}
+
+func (a *Adapter) onResponse(payload []byte) error {
+	v, err := decodeMessage(payload)
+	if err != nil {
+		return err
+	}
+	res := obj(v)
+	requestID := str(res.get("requestId"))
+	if requestID == "" {
+		return nil
+	}
+	a.mu.Lock()
+	if ar := a.ackRequests[requestID]; ar != nil {
+		a.mu.Unlock()
+		switch kind, _ := num(res.get("type")); kind {
+		case reqBroadcastClientCount:
+			n, _ := num(res.get("clientCount"))
+			ar.clientCount(int(n))
+		case reqBroadcastAck:
+			ar.ack(ackPacket(res.get("packet"), a.nsp.Name()))
+		}
+		return nil
+	}
+	r := a.requests[requestID]
+	if r == nil {
+		a.mu.Unlock()
+		return nil
+	}
+	switch r.kind {
+	case reqRemoteFetch:
+		r.msgCount++
+		if list, ok := res.get("sockets").([]any); ok {
+			for _, s := range list {
+				r.sockets = append(r.sockets, remoteSocket(s))
+			}
+		}
+	case reqAllRooms:
+		r.msgCount++
+		for _, room := range strs(res.get("rooms")) {
+			r.rooms[room] = struct{}{}
+		}
+	case reqServerSideEmit:
+		if res.has("data") {
+			r.responses = append(r.responses, toJSON(res.get("data")))
+		} else {
+			r.responses = append(r.responses, nil) // the peer acked with no argument
+		}
+	}
+	done := r.complete()
+	if done {
+		delete(a.requests, requestID)
+	}
+	a.mu.Unlock()
+	if done {
+		r.timer.Stop()
+		r.finish()
+	}
+	return nil
+}

@@ -1,0 +1,412 @@
+package redisadapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/seed9706/socketio/parser"
+)
+
+// The adapters exchange JavaScript values, as JSON or as msgpack. Both are
+// decoded into, and encoded from, one small tree of Go values:
+//
+//	nil, undefined{}, bool, float64 (every JS number), string, []byte (a Buffer),
+//	[]any, *object (keys in JS property order), rawJSON (outgoing JSON only)
+//
+// Keeping JS semantics in the tree (numbers are doubles, objects keep
+// property order, undefined is not null) is what makes the bytes we publish
+// match notepack.io and JSON.stringify.
+
+// undefined is JS undefined: left out of objects, null in JSON arrays.
+type undefined struct{}
+
+// rawJSON is already-encoded JSON embedded in an outgoing JSON message.
+type rawJSON []byte
+
+// object is a JS object: integer-like keys first in ascending order, then
+// the other keys in insertion order, as Object.keys lists them.
+type object struct {
+	keys []string
+	vals []any
+	ints int            // how many leading keys are integer-like
+	pos  map[string]int // key -> index, built once the object grows large
+}
+
+// indexAfter is the size from which object lookups use a map.
+const indexAfter = 16
+
+// maxDepth bounds the nesting of decoded values (JSON and msgpack).
+const maxDepth = 500
+
+var (
+	errDepth     = errors.New("redisadapter: value nested too deeply")
+	errTruncated = errors.New("redisadapter: truncated msgpack")
+)
+
+func newObject(pairs ...any) *object {
+	o := &object{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		o.set(pairs[i].(string), pairs[i+1])
+	}
+	return o
+}
+
+// arrayIndex reports whether k is a canonical array index (JS integer key).
+func arrayIndex(k string) (uint64, bool) {
+	if k == "" || len(k) > 10 || (k[0] == '0' && len(k) > 1) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(k, 10, 64)
+	return n, err == nil && n < math.MaxUint32
+}
+
+func (o *object) index(k string) int {
+	if o.pos != nil {
+		if i, ok := o.pos[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range o.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// set assigns k like a JS property assignment: an existing key keeps its place.
+func (o *object) set(k string, v any) {
+	if i := o.index(k); i >= 0 {
+		o.vals[i] = v
+		return
+	}
+	at := len(o.keys)
+	if n, ok := arrayIndex(k); ok {
+		at = 0
+		for at < o.ints {
+			m, _ := arrayIndex(o.keys[at])
+			if m > n {
+				break
+			}
+			at++
+		}
+		o.ints++
+	}
+	o.keys = append(o.keys, "")
+	o.vals = append(o.vals, nil)
+	copy(o.keys[at+1:], o.keys[at:])
+	copy(o.vals[at+1:], o.vals[at:])
+	o.keys[at], o.vals[at] = k, v
+	switch {
+	case o.pos != nil && at == len(o.keys)-1:
+		o.pos[k] = at
+	case o.pos != nil || len(o.keys) > indexAfter:
+		// An integer key moved the others: rebuild (rare in real messages).
+		o.pos = make(map[string]int, len(o.keys))
+		for i, key := range o.keys {
+			o.pos[key] = i
+		}
+	}
+}
+
+func (o *object) get(k string) any {
+	if o == nil {
+		return nil
+	}
+	if i := o.index(k); i >= 0 {
+		return o.vals[i]
+	}
+	return nil
+}
+
+func (o *object) has(k string) bool {
+	if o == nil {
+		return false
+	}
+	i := o.index(k)
+	return i >= 0 && o.vals[i] != (undefined{})
+}
+
+// Accessors that read a field the way the JS code would use it.
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func num(v any) (float64, bool) {
+	f, ok := v.(float64)
+	return f, ok
+}
+
+func obj(v any) *object {
+	o, _ := v.(*object)
+	return o
+}
+
+// strs reads an array of room names; numbers become their JS string form.
+func strs(v any) []string {
+	arr, _ := v.([]any)
+	out := make([]string, 0, len(arr))
+	for _, e := range arr {
+		switch e := e.(type) {
+		case string:
+			out = append(out, e)
+		case float64:
+			b, _ := parser.Marshal(e)
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+func strList(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
+}
+
+// decodeMessage decodes a request or response: JSON when the first byte is
+// '{', msgpack otherwise (the rule of @socket.io/redis-adapter).
+func decodeMessage(b []byte) (any, error) {
+	if len(b) > 0 && b[0] == '{' {
+		return parseJSON(b, nil)
+	}
+	return decodeMsgpack(b)
+}
+
+// parseJSON parses JSON into a tree. With attachments, Socket.IO
+// placeholders ({"_placeholder":true,"num":n}) become the attachment bytes.
+func parseJSON(data []byte, attachments [][]byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	v, err := parseJSONValue(d, attachments, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("redisadapter: trailing data after JSON value")
+	}
+	return v, nil
+}
+
+func parseJSONValue(d *json.Decoder, attachments [][]byte, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errDepth
+	}
+	tok, err := d.Token()
+	if err != nil {
+		return nil, fmt.Errorf("redisadapter: invalid JSON: %w", err)
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '[':
+			arr := []any{}
+			for d.More() {
+				v, err := parseJSONValue(d, attachments, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			_, err := d.Token()
+			return arr, err
+		case '{':
+			o := &object{}
+			for d.More() {
+				k, err := d.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := parseJSONValue(d, attachments, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				o.set(k.(string), v)
+			}
+			if _, err := d.Token(); err != nil {
+				return nil, err
+			}
+			if attachments != nil && o.get("_placeholder") == true {
+				n, ok := num(o.get("num"))
+				if !ok || n < 0 || n >= float64(len(attachments)) || n != math.Trunc(n) {
+					return nil, errors.New("redisadapter: invalid attachment placeholder")
+				}
+				return attachments[int(n)], nil
+			}
+			return o, nil
+		}
+	case json.Number:
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil && !math.IsInf(f, 0) { // JSON.parse turns huge numbers into Infinity
+			return nil, fmt.Errorf("redisadapter: invalid number %s", t)
+		}
+		return f, nil
+	case string, bool, nil:
+		return t, nil
+	}
+	return nil, fmt.Errorf("redisadapter: unexpected JSON token %v", tok)
+}
+
+// jsonWriter writes a tree as JSON.stringify would. In packet mode, []byte
+// becomes a placeholder and an attachment (what socket.io-parser does);
+// otherwise it is written as Buffer.toJSON: {"type":"Buffer","data":[...]}.
+type jsonWriter struct {
+	buf         []byte
+	packet      bool
+	attachments [][]byte
+}
+
+func toJSON(v any) []byte {
+	w := jsonWriter{}
+	w.value(v)
+	return w.buf
+}
+
+func (w *jsonWriter) value(v any) {
+	switch v := v.(type) {
+	case nil, undefined:
+		w.buf = append(w.buf, "null"...)
+	case bool:
+		w.buf = strconv.AppendBool(w.buf, v)
+	case float64:
+		w.buf, _ = parser.AppendMarshal(w.buf, v)
+	case string:
+		w.buf, _ = parser.AppendMarshal(w.buf, v)
+	case rawJSON:
+		if len(v) == 0 {
+			w.buf = append(w.buf, "null"...)
+		} else {
+			w.buf = append(w.buf, v...)
+		}
+	case []byte:
+		if w.packet {
+			w.buf = append(w.buf, `{"_placeholder":true,"num":`...)
+			w.buf = strconv.AppendInt(w.buf, int64(len(w.attachments)), 10)
+			w.buf = append(w.buf, '}')
+			w.attachments = append(w.attachments, v)
+			return
+		}
+		w.buf = append(w.buf, `{"type":"Buffer","data":[`...)
+		for i, c := range v {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.buf = strconv.AppendUint(w.buf, uint64(c), 10)
+		}
+		w.buf = append(w.buf, "]}"...)
+	case []any:
+		w.buf = append(w.buf, '[')
+		for i, e := range v {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.value(e)
+		}
+		w.buf = append(w.buf, ']')
+	case *object:
+		w.buf = append(w.buf, '{')
+		first := true
+		for i, k := range v.keys {
+			if v.vals[i] == (undefined{}) {
+				continue
+			}
+			if !first {
+				w.buf = append(w.buf, ',')
+			}
+			first = false
+			w.buf, _ = parser.AppendMarshal(w.buf, k)
+			w.buf = append(w.buf, ':')
+			w.value(v.vals[i])
+		}
+		w.buf = append(w.buf, '}')
+	default:
+		w.buf = append(w.buf, "null"...)
+	}
+}
+
+// packetTree is the socket.io-parser packet object that the redis adapter
+// publishes: {type: 2, data: [event, ...args], nsp}. Binary attachments go
+// back into the data as Buffers, and the type stays EVENT as in JS, where
+// the encoder picks BINARY_EVENT only when it writes to a client.
+func packetTree(p *parser.Packet, nsp string) (*object, error) {
+	data, err := parseJSON(p.Data, attachmentsOrEmpty(p.Attachments))
+	if err != nil {
+		return nil, err
+	}
+	return newObject("type", float64(parser.Event), "data", data, "nsp", nsp), nil
+}
+
+func attachmentsOrEmpty(a [][]byte) [][]byte {
+	if a == nil {
+		return [][]byte{}
+	}
+	return a
+}
+
+// treePacket turns a received packet object back into an EVENT (or
+// BINARY_EVENT) packet of namespace nsp.
+func treePacket(v any, nsp string) (*parser.Packet, error) {
+	o := obj(v)
+	if o == nil {
+		return nil, errors.New("redisadapter: packet is not an object")
+	}
+	if t, _ := num(o.get("type")); t != float64(parser.Event) && t != float64(parser.BinaryEvent) {
+		return nil, fmt.Errorf("redisadapter: unexpected packet type %v", o.get("type"))
+	}
+	data, ok := o.get("data").([]any)
+	if !ok || len(data) == 0 {
+		return nil, errors.New("redisadapter: packet data is not an event array")
+	}
+	if _, ok := data[0].(string); !ok {
+		return nil, errors.New("redisadapter: event name is not a string")
+	}
+	w := jsonWriter{packet: true}
+	w.value(data)
+	p := &parser.Packet{Type: parser.Event, Namespace: nsp, Data: w.buf, Attachments: w.attachments}
+	if len(w.attachments) > 0 {
+		p.Type = parser.BinaryEvent
+	}
+	return p, nil
+}
+
+// firstAckArg returns the first argument of a client's ACK packet as a tree
+// (undefined when it has none).
+func firstAckArg(p *parser.Packet) (any, error) {
+	if len(p.Data) == 0 {
+		return undefined{}, nil
+	}
+	v, err := parseJSON(p.Data, attachmentsOrEmpty(p.Attachments))
+	if err != nil {
+		return nil, err
+	}
+	if arr, ok := v.([]any); ok && len(arr) > 0 {
+		return arr[0], nil
+	}
+	return undefined{}, nil
+}
+
+// ackPacket wraps one received ack value into an ACK packet whose only
+// argument is that value (no argument for undefined).
+func ackPacket(v any, nsp string) *parser.Packet {
+	w := jsonWriter{packet: true}
+	if v == (undefined{}) {
+		w.buf = append(w.buf, "[]"...)
+	} else {
+		w.value([]any{v})
+	}
+	p := &parser.Packet{Type: parser.Ack, Namespace: nsp, Data: w.buf, Attachments: w.attachments}
+	if len(w.attachments) > 0 {
+		p.Type = parser.BinaryAck
+	}
+	return p
+}
