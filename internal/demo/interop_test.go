@@ -66,9 +66,9 @@ func TestSupportAndAgentsProtocol(t *testing.T) {
 		`[{"id":"ID","ticketId":"T1","from":"customer","name":"Ann","text":"Thanks","ts":0}]`)
 
 	c.send(map[string]any{"op": "emit", "name": "ann", "ev": "typing", "args": []any{true}})
-	expect(t, "agent sees typing", normalize(c.event("bob", "typing"), ids), `[{"ticketId":"T1","from":"customer","name":"Ann","typing":true}]`)
+	expect(t, "agent sees typing", normalize(c.event("bob", "typing"), ids), `[{"from":"customer","name":"Ann","typing":true,"ticketId":"T1"}]`)
 	c.send(map[string]any{"op": "emit", "name": "bob", "ev": "typing", "args": []any{map[string]any{"ticketId": tid, "typing": true}}})
-	expect(t, "customer sees typing", normalize(c.event("ann", "typing"), ids), `[{"ticketId":"T1","from":"agent","name":"Bob","typing":true}]`)
+	expect(t, "customer sees typing", normalize(c.event("ann", "typing"), ids), `[{"from":"agent","name":"Bob","typing":true,"ticketId":"T1"}]`)
 
 	// Presence: the customer leaves, the agent is told.
 	c.send(map[string]any{"op": "close", "name": "ann"})
@@ -164,4 +164,43 @@ func TestResumeAfterRestart(t *testing.T) {
 	c.emit("bob", "message:send", map[string]any{"ticketId": tid, "text": "Yes"})
 	expect(t, "customer gets it after restart", normalize(c.event("ann", "message"), ids),
 		`[{"id":"ID","ticketId":"T1","from":"agent","name":"Bob","text":"Yes","ts":0}]`)
+}
+
+// TestBadPayloads: whatever a client sends, it gets a clear error, and the
+// server keeps serving.
+func TestBadPayloads(t *testing.T) {
+	srv := startApp(t, "127.0.0.1:0", Options{})
+	c := startPeers(t, srv.url())
+	c.connect("ann", "/support", map[string]any{"ticketId": "not-an-id", "name": 42}, false)
+	c.connect("bob", "/agents", map[string]any{"token": testToken, "name": strings.Repeat("B", 41), "tickets": []any{"x", 1, nil}}, false)
+	c.connect("o", "/orders", nil, false)
+	long := strings.Repeat("x", 2001)
+	for _, tc := range []struct {
+		name, ev string
+		args     []any
+		want     string
+	}{
+		{"ann", "ticket:open", []any{"Ann"}, `[{"error":"bad request: `},
+		{"ann", "ticket:open", []any{map[string]any{"name": []any{1}}}, `[{"error":"bad request: `},
+		{"ann", "ticket:open", nil, `[{"error":"name must be 1 to 40 characters"}]`},
+		{"ann", "ticket:open", []any{map[string]any{"name": strings.Repeat("é", 41)}}, `[{"error":"name must be 1 to 40 characters"}]`},
+		{"ann", "message:send", []any{map[string]any{"text": "hi"}}, `[{"error":"open a ticket first"}]`},
+		{"bob", "ticket:claim", []any{nil}, `[{"ok":false,"error":"ticket not found"}]`},
+		{"bob", "ticket:claim", []any{true}, `[{"ok":false,"error":"bad request: `},
+		{"bob", "message:send", []any{map[string]any{"ticketId": "x", "text": long}}, `[{"error":"text must be 1 to 2000 characters"}]`},
+		{"bob", "message:send", []any{map[string]any{"ticketId": "x", "text": "hi"}}, `[{"error":"ticket not found"}]`},
+		{"bob", "ticket:close", []any{map[string]any{"ticketId": "x"}}, `[{"ok":false,"error":"ticket not found"}]`},
+		{"o", "order:track", []any{map[string]any{"orderId": 7}}, `[{"error":"bad request: `},
+		{"o", "order:track", []any{map[string]any{"orderId": ""}}, `[{"error":"orderId must be 1 to 32 letters, digits or dashes"}]`},
+	} {
+		if got := c.emit(tc.name, tc.ev, tc.args...); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s %s %v: %s, want %s...", tc.name, tc.ev, tc.args, got, tc.want)
+		}
+	}
+	// The bad auth was ignored: Ann is a new customer, Bob is "Agent".
+	tid := ticketOf(t, c.emit("ann", "ticket:open", map[string]any{"name": "Ann"}))
+	c.event("bob", "queue")
+	if got := c.emit("bob", "ticket:claim", map[string]any{"ticketId": tid}); !strings.Contains(got, `"agent":"Agent"`) {
+		t.Errorf("claim: %s", got)
+	}
 }

@@ -8,10 +8,10 @@ import (
 
 // typingEvent is the "typing" event both sides receive.
 type typingEvent struct {
-	TicketID string `json:"ticketId"`
 	From     string `json:"from"`
 	Name     string `json:"name"`
 	Typing   bool   `json:"typing"`
+	TicketID string `json:"ticketId"` // added to the contract's fields, last
 }
 
 // assignedEvent is "ticket:assigned".
@@ -153,7 +153,7 @@ func (a *App) onCustomer(s *socketio.Socket) {
 			return
 		}
 		if name, ok := a.desk.customerName(ticketID); ok {
-			a.toTicket(ticketID, s, "typing", typingEvent{ticketID, "customer", name, typing})
+			a.toTicket(ticketID, s, "typing", typingEvent{"customer", name, typing, ticketID})
 		}
 	})
 
@@ -262,7 +262,7 @@ func (a *App) onAgent(s *socketio.Socket) {
 		if e.Args(&req) != nil || !a.desk.owns(req.TicketID, agent) {
 			return
 		}
-		a.toTicket(req.TicketID, s, "typing", typingEvent{req.TicketID, "agent", agent, req.Typing})
+		a.toTicket(req.TicketID, s, "typing", typingEvent{"agent", agent, req.Typing, req.TicketID})
 	})
 
 	s.On("ticket:close", func(e *socketio.Event) {
