@@ -1,0 +1,106 @@
+package redisadapter_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed9706/socketio/adapter/redisadapter"
+	"github.com/seed9706/socketio/internal/interop"
+)
+
+// lockedBuffer collects log output from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// restartRedis stops the server at addr (SHUTDOWN NOSAVE), then starts a
+// new one on the same port once stopped returns.
+func restartRedis(t *testing.T, addr string, whileDown func()) {
+	t.Helper()
+	rdb := newClient(t, addr)
+	_ = rdb.Do(context.Background(), "SHUTDOWN", "NOSAVE").Err() // the connection drops: no reply
+	waitFor(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	whileDown()
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(interop.RequireCommand(t, "redis-server"), "--bind", "127.0.0.1", "--port", port,
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitFor(t, func() bool { return rdb.Ping(context.Background()).Err() == nil })
+}
+
+// TestRedisRestart stops Redis under a mixed cluster: local delivery goes
+// on, errors are logged, and once Redis is back every node resubscribes
+// and broadcasts cross nodes again.
+func TestRedisRestart(t *testing.T) {
+	addr := interop.StartRedis(t)
+	n := startNode(t, addr, "classic")
+	rdb := newClient(t, addr)
+	logs := &lockedBuffer{}
+	factory := redisadapter.New(rdb, &redisadapter.Options{RequestsTimeout: 2 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	g1, g2 := startGoNode(t, "g1", factory), startGoNode(t, "g2", factory)
+	n1 := n.server("n1")
+	n.client("c1", g1.url)
+	n.client("c2", g2.url)
+	n.client("c3", n1)
+
+	_ = g1.srv.Emit("before")
+	for _, c := range []string{"c1", "c2", "c3"} {
+		n.event(c, "before")
+	}
+
+	restartRedis(t, addr, func() {
+		if err := g1.srv.Emit("down"); err != nil {
+			t.Fatalf("Emit while Redis is down: %v", err)
+		}
+		n.event("c1", "down") // local delivery does not need Redis
+		waitFor(t, func() bool { return strings.Contains(logs.String(), "subscription lost") })
+	})
+
+	// Every node resubscribes: a broadcast from each reaches the others.
+	waitFor(t, func() bool {
+		c, err := g1.srv.Of("/").Adapter().ServerCount(context.Background())
+		return err == nil && c == 3
+	})
+	_ = g1.srv.Emit("after-go")
+	n.do(map[string]any{"op": "srv", "server": "n1", "do": "emit", "event": "after-node"})
+	for _, c := range []string{"c1", "c2", "c3"} {
+		n.event(c, "after-go")
+		n.event(c, "after-node")
+	}
+	if !strings.Contains(logs.String(), "resubscribed") {
+		t.Fatalf("no resubscription logged:\n%s", logs)
+	}
+}
