@@ -1,6 +1,10 @@
 # make test: everything CI runs (set-up, checks, race tests, short fuzzing).
 # Any failure stops it with a non-zero status.
 # make demo: the main job, the live support chat (cmd/socketio serve).
+# make bench-compare: Go vs Node.js socket.io (ws and uWebSockets.js engines)
+# side by side, full size (about an hour on 2 cores), writing bench/RESULTS.md;
+# BENCH_QUICK=1 for a smoke run of a few minutes. BENCH_FLAGS adds flags of
+# go run ./bench/compare (-reps, -cases, -targets, -pin).
 
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -9,7 +13,7 @@ FUZZTIME ?= 5s
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
-.PHONY: test setup check gotest fuzz-short bench demo
+.PHONY: test setup check gotest fuzz-short bench bench-compare demo
 
 test: setup check gotest fuzz-short
 
@@ -40,6 +44,11 @@ fuzz-short:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# The benchmarks need no browser either.
+bench-compare:
+	WITH_BROWSER=0 ./scripts/setup.sh
+	$(GO) run ./bench/compare -write bench/RESULTS.md $(BENCH_FLAGS)
 
 # The demo needs no browser: set-up skips Chromium. DEMO_FLAGS passes flags,
 # e.g. make demo DEMO_FLAGS='-addr 0.0.0.0:3000 -agent-token secret'.

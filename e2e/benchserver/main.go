@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -37,9 +38,23 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	collectGarbageOnSIGUSR2()
 	if err := run(ctx, *addr, os.Stdout); err != nil {
 		log.Fatal("benchserver: ", err)
 	}
+}
+
+// collectGarbageOnSIGUSR2 makes SIGUSR2 run a full garbage collection and
+// return the freed memory to the OS, so that the benchmarks (bench/) read
+// the memory of live objects only, as they do with the Node.js server's gc().
+func collectGarbageOnSIGUSR2() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR2)
+	go func() {
+		for range c {
+			debug.FreeOSMemory() // runs a GC first
+		}
+	}()
 }
 
 // run serves the contract on addr until ctx is done.
