@@ -85,7 +85,6 @@ func (t *ticket) state() TicketState {
 type desk struct {
 	grace    time.Duration // how long a ticket survives without its customer
 	onExpire func(id string, wasQueued bool)
-	now      func() time.Time
 
 	mu      sync.Mutex
 	tickets map[string]*ticket
@@ -93,7 +92,7 @@ type desk struct {
 }
 
 func newDesk(grace time.Duration, onExpire func(string, bool)) *desk {
-	return &desk{grace: grace, onExpire: onExpire, now: time.Now, tickets: make(map[string]*ticket)}
+	return &desk{grace: grace, onExpire: onExpire, tickets: make(map[string]*ticket)}
 }
 
 // newID returns 16 random bytes in base64url: 22 characters, unguessable, so
@@ -120,7 +119,7 @@ func (d *desk) open(name string) (TicketState, error) {
 	if len(d.tickets) >= maxTickets || d.closed {
 		return TicketState{}, errTooManyTickets
 	}
-	t := &ticket{id: newID(), name: name, openedAt: d.now().UnixMilli(), online: 1}
+	t := &ticket{id: newID(), name: name, openedAt: time.Now().UnixMilli(), online: 1}
 	d.tickets[t.id] = t
 	return t.state(), nil
 }
@@ -136,7 +135,7 @@ func (d *desk) customerJoined(id, name string) (st TicketState, cameOnline, queu
 		if len(d.tickets) >= maxTickets || d.closed {
 			return TicketState{}, false, false, errTooManyTickets
 		}
-		t = &ticket{id: id, openedAt: d.now().UnixMilli()}
+		t = &ticket{id: id, openedAt: time.Now().UnixMilli()}
 		d.tickets[id] = t
 		queueChanged = true
 	}
@@ -218,7 +217,7 @@ func (d *desk) resume(id, agent string) (TicketState, error) {
 		if len(d.tickets) >= maxTickets || d.closed {
 			return TicketState{}, errTooManyTickets
 		}
-		t = &ticket{id: id, openedAt: d.now().UnixMilli(), agent: agent}
+		t = &ticket{id: id, openedAt: time.Now().UnixMilli(), agent: agent}
 		d.tickets[id] = t
 		d.startExpiryLocked(t)
 	}
@@ -262,7 +261,7 @@ func (d *desk) post(m Message) (Message, error) {
 		m.Name = t.name
 	}
 	m.ID = newID()
-	m.TS = d.now().UnixMilli()
+	m.TS = time.Now().UnixMilli()
 	if len(t.messages) == maxMessages {
 		t.messages = slices.Delete(t.messages, 0, 1)
 	}

@@ -113,6 +113,11 @@ try {
   await orders.locator('[data-order="A-1001"] .status', { hasText: "delivered" }).waitFor();
   await shot(orders, "orders");
 
+  // Presence: the agent sees the customer leave.
+  await agent.locator("#presence", { hasText: "Online" }).waitFor();
+  await customer.close();
+  await agent.locator("#presence", { hasText: "Offline" }).waitFor();
+
   if (cdn > 0) throw new Error(`${cdn} requests to the CDN: the served client bundle was not used`);
   emit("done", { screenshots: shots });
 } finally {
