@@ -39,8 +39,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Await(t, "reconnecting")
-	startApp(t, addr, opts)
+	srv = startApp(t, addr, opts)
 	if err := p.Send(map[string]string{"op": "started"}); err != nil {
+		t.Fatal(err)
+	}
+	p.Await(t, "reconnected")
+	waitResumed(t, srv.app.desk, "Bob")
+	if err := p.Send(map[string]string{"op": "resumed"}); err != nil {
 		t.Fatal(err)
 	}
 	var done struct{ Screenshots []string }
@@ -78,5 +83,25 @@ func TestBrowserCDNFallback(t *testing.T) {
 	}
 	if len(done.CDN) != 1 || done.CDN[0] != CDNClientURL {
 		t.Errorf("CDN requests %q, want [%s]", done.CDN, CDNClientURL)
+	}
+}
+
+// waitResumed waits until a ticket of agent has its customer online: both
+// sides reconnected and joined its rooms.
+func waitResumed(t *testing.T, d *desk, agent string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		d.mu.Lock()
+		ok := false
+		for _, tk := range d.tickets {
+			ok = ok || tk.agent == agent && tk.online > 0
+		}
+		d.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ticket of %s with its customer online after the restart", agent)
+		}
 	}
 }

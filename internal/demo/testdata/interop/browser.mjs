@@ -4,8 +4,9 @@
 //
 // usage: node browser.mjs BASE_URL ARTIFACTS_DIR AGENT_TOKEN CHROMIUM_PATH
 // lines: "restart" (the test stops the server, then sends {"op":"stopped"};
-// after "reconnecting" it starts it again and sends {"op":"started"}),
-// "done" with the screenshots written.
+// after "reconnecting" it starts it again and sends {"op":"started"}; after
+// "reconnected" it sends {"op":"resumed"} once the server has both pages
+// back in the ticket), "done" with the screenshots written.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { emit, commands } from "#interop/harness.mjs";
@@ -96,6 +97,10 @@ try {
   await customer.locator("#banner").waitFor({ state: "hidden" });
   await agent.locator("#banner").waitFor({ state: "hidden" });
   await customer.locator("#ticket-status", { hasText: "Bob is helping you" }).waitFor();
+  // Both pages are connected; the test waits until the server has them back
+  // in the ticket's rooms (typing is not stored: it must not race that).
+  emit("reconnected");
+  await waitFor("resumed");
   await say(customer, agent, "Are you still there?", "Ann");
   await say(agent, customer, "Yes, it ships today", "Bob");
   const joined = await customer.locator("li.note", { hasText: "Bob joined the chat." }).count();
