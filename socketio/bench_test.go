@@ -1,12 +1,13 @@
 package socketio
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seed9706/socketio/engineio"
 )
@@ -41,14 +42,16 @@ func (s *sinkSession) Send(msgs ...engineio.Message) error {
 	return nil
 }
 
-// connectSinks connects n sockets without transports to namespace "/".
+// connectSinks connects n sockets without transports to namespace "/",
+// each through a CONNECT packet as a client would.
 func connectSinks(srv *Server, n int) []*sinkSession {
-	nsp := srv.Of("/")
 	sinks := make([]*sinkSession, n)
 	for i := range sinks {
 		sinks[i] = &sinkSession{}
-		c := newConn(srv, sinks[i])
-		nsp.connect(newSocket(nsp, c, json.RawMessage(`{}`)))
+		newConn(srv, sinks[i]).onMessage(engineio.Message{Data: []byte("0")}) // CONNECT "/"
+	}
+	for len(srv.Of("/").Sockets()) < n {
+		time.Sleep(time.Millisecond)
 	}
 	return sinks
 }
@@ -99,4 +102,12 @@ func BenchmarkEmit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestIdleSocketsOwnNoGoroutine(t *testing.T) {
+	srv := NewServer(nil)
+	before := runtime.NumGoroutine()
+	connectSinks(srv, 500)
+	_ = srv.Emit("news", 1) // a broadcast starts nothing either
+	waitFor(t, "task goroutines to exit", func() bool { return runtime.NumGoroutine() < before+10 })
 }

@@ -114,7 +114,7 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		mu.Lock()
 		defer mu.Unlock()
 		if !finished {
-			replies = append(replies, newReply(reply))
+			replies = append(replies, newReply(reply, true))
 			check()
 		}
 	}

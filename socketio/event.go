@@ -11,14 +11,20 @@ import (
 // argList gives lazy access to the arguments of a received packet: they
 // stay raw JSON until decoded.
 type argList struct {
-	pkt  *parser.Packet
-	once sync.Once
-	raw  []json.RawMessage
-	err  error
+	pkt       *parser.Packet
+	firstOnly bool // keep only the first argument (broadcast acks, as in JS)
+	once      sync.Once
+	raw       []json.RawMessage
+	err       error
 }
 
 func (a *argList) load() ([]json.RawMessage, error) {
-	a.once.Do(func() { a.raw, a.err = a.pkt.Args() })
+	a.once.Do(func() {
+		a.raw, a.err = a.pkt.Args()
+		if a.firstOnly && len(a.raw) > 1 {
+			a.raw = a.raw[:1]
+		}
+	})
 	return a.raw, a.err
 }
 
@@ -97,9 +103,12 @@ func (e *Event) Ack(args ...any) error {
 	return e.socket.sendPacket(p, false)
 }
 
-// Reply is a client's acknowledgement of an EmitWithAck.
+// Reply is a client's acknowledgement of an EmitWithAck: every argument for
+// Socket.EmitWithAck, the first one only for a broadcast.
 type Reply struct {
 	argList
 }
 
-func newReply(p *parser.Packet) *Reply { return &Reply{argList{pkt: p}} }
+func newReply(p *parser.Packet, firstOnly bool) *Reply {
+	return &Reply{argList{pkt: p, firstOnly: firstOnly}}
+}

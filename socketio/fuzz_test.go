@@ -8,18 +8,19 @@ import (
 	"github.com/seed9706/socketio/engineio"
 )
 
-// FuzzConnInput feeds arbitrary Engine.IO messages to a connection: the
-// server must never panic, and once the connection closes no socket may
-// stay behind. Messages are separated by \x1e; a leading "b" marks binary.
+// FuzzConnInput feeds arbitrary Engine.IO message payloads (Socket.IO
+// packets) to a connection: the server must never panic, and once the
+// connection closes no socket may stay behind. Messages are separated by
+// \x1e; a leading "b" marks a binary one.
 func FuzzConnInput(f *testing.F) {
 	for _, seed := range []string{
-		"40",
-		`40{"token":"123"}` + "\x1e" + `42["message",1,"2",{"3":[true]}]`,
-		"40\x1e" + `421["message-with-ack",1]` + "\x1e430[]",
-		"40/custom,\x1e41/custom,\x1e" + `42["message","x"]`,
-		"40\x1e" + `451-["message",{"_placeholder":true,"num":0}]` + "\x1eb\x01\x02\x03",
-		"40\x1e" + `452-7["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]` + "\x1eb\x01\x1eb\x02",
-		"40/random,", "4abc", "42{}", `42abc["x"]`, "41", "40\x1e40", "40\x1e44{}", "b\x00",
+		"0",
+		`0{"token":"123"}` + "\x1e" + `2["message",1,"2",{"3":[true]}]`,
+		"0\x1e" + `21["message-with-ack",1]` + "\x1e30[]",
+		"0/custom,\x1e1/custom,\x1e" + `2["message","x"]`,
+		"0\x1e" + `51-["message",{"_placeholder":true,"num":0}]` + "\x1eb\x01\x02\x03",
+		"0\x1e" + `52-7["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]` + "\x1eb\x01\x1eb\x02",
+		"0/random,", "abc", "2{}", `2abc["x"]`, "1", "0\x1e0", "0\x1e4{}", "b\x00",
 	} {
 		f.Add(seed)
 	}

@@ -95,7 +95,7 @@ func (n *Namespace) handlers() ([]func(*Socket) error, []func(*Socket)) {
 func (n *Namespace) connect(s *Socket) {
 	mws, onConn := n.handlers()
 	for _, mw := range mws {
-		if err := mw(s); err != nil {
+		if err := runMiddleware(mw, s); err != nil {
 			message, data := err.Error(), any(nil)
 			var ce *ConnectError
 			if errors.As(err, &ce) {
@@ -123,6 +123,18 @@ func (n *Namespace) connect(s *Socket) {
 	for _, fn := range onConn {
 		fn(s)
 	}
+}
+
+// runMiddleware turns a panic into a refusal, so that the socket does not
+// stay half-connected.
+func runMiddleware(mw func(*Socket) error, s *Socket) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.nsp.srv.log.Error("socketio: middleware panicked", "nsp", s.nsp.name, "panic", r)
+			err = errors.New("middleware error")
+		}
+	}()
+	return mw(s)
 }
 
 func (n *Namespace) removeSocket(s *Socket) {

@@ -84,6 +84,7 @@ func TestMiddlewareErrors(t *testing.T) {
 		return &ConnectError{Message: "not authorized", Data: map[string]any{"reason": "probe"}}
 	})
 	srv.Of("/plain").Use(func(*Socket) error { return errors.New("nope") })
+	srv.Of("/panic").Use(func(*Socket) error { panic("boom") })
 	connected := false
 	srv.Of("/plain").OnConnection(func(*Socket) { connected = true })
 	c := rawclient.Polling(t, hs.URL, "/socket.io/")
@@ -91,6 +92,10 @@ func TestMiddlewareErrors(t *testing.T) {
 	c.Expect(`44/forbidden,{"message":"not authorized","data":{"reason":"probe"}}`)
 	c.Send(`40/plain,`)
 	c.Expect(`44/plain,{"message":"nope"}`)
+	c.Send(`40/panic,`)
+	c.Expect(`44/panic,{"message":"middleware error"}`)
+	c.Send(`40/panic,`) // not left half-connected: the same answer again
+	c.Expect(`44/panic,{"message":"middleware error"}`)
 	if connected {
 		t.Fatal("connection handler ran after a middleware error")
 	}
@@ -369,6 +374,9 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	r := <-ch
 	if r.err != nil || !slices.Equal(answers(r.replies), []string{"a0", "a1", "a2"}) {
 		t.Fatalf("replies %v, %v", answers(r.replies), r.err)
+	}
+	if raw := r.replies[0].Raw(); len(raw) != 1 {
+		t.Fatalf("reply keeps %d arguments, want the first only", len(raw))
 	}
 	// One client is silent: timeout with the partial replies.
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

@@ -267,7 +267,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 	}
 	select {
 	case reply := <-got:
-		return newReply(reply), nil
+		return newReply(reply, false), nil
 	case <-ctx.Done():
 		s.dropAck(p.ID)
 		return nil, ctxError(ctx)
