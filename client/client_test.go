@@ -424,6 +424,9 @@ func TestRetries(t *testing.T) {
 	if _, err := s2.EmitWithAck(ctx, "flaky", "d"); !isTimeout(err) {
 		t.Fatalf("err = %v", err)
 	}
+	// The last try may reach the server after its ack timed out.
+	waitFor(t, "2 tries of d", func() bool { mu.Lock(); defer mu.Unlock(); return tries["d"] == 2 })
+	time.Sleep(100 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
 	if tries["d"] != 2 {
