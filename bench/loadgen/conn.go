@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -54,6 +55,28 @@ type target struct {
 	base   string // http://host:port
 	path   string // /socket.io/
 	client *http.Client
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// loopbackSources is how many 127.0.0.x addresses the connections to a
+// loopback server come from: each has its own ephemeral port range (28,000
+// ports here), so ramps of tens of thousands of connections, with the
+// previous run's sockets still in TIME_WAIT, do not exhaust it.
+const loopbackSources = 16
+
+// dialer returns the dial function for host: rotating over loopback source
+// addresses when host is a loopback IPv4 address.
+func dialer(host string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() == nil || !ip.IsLoopback() {
+		return d.DialContext
+	}
+	var next atomic.Uint32
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+next.Add(1)%loopbackSources))}}
+		return d.DialContext(ctx, network, addr)
+	}
 }
 
 func newTarget(rawURL, path string, conns int) (*target, error) {
@@ -64,13 +87,15 @@ func newTarget(rawURL, path string, conns int) (*target, error) {
 	if path == "" {
 		path = "/socket.io/"
 	}
+	dial := dialer(u.Hostname())
 	tr := &http.Transport{
+		DialContext:         dial,
 		MaxIdleConns:        conns + 16,
 		MaxIdleConnsPerHost: conns + 16,
 		DisableCompression:  true,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	return &target{base: u.Scheme + "://" + u.Host, path: path, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
+	return &target{base: u.Scheme + "://" + u.Host, path: path, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}, dial: dial}, nil
 }
 
 func (t *target) close() { t.client.CloseIdleConnections() }
@@ -140,7 +165,7 @@ func (t *target) dialUpgrade(ctx context.Context) (*conn, error) {
 }
 
 func (t *target) openWS(ctx context.Context, sid string) (*conn, error) {
-	nc, br, _, err := ws.Dialer{Timeout: 10 * time.Second}.Dial(ctx, t.wsURL(sid))
+	nc, br, _, err := ws.Dialer{Timeout: 10 * time.Second, NetDial: t.dial}.Dial(ctx, t.wsURL(sid))
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: websocket dial: %w", err)
 	}
