@@ -3,11 +3,12 @@ package redisadapter
 import (
 	"context"
 	"encoding/json"
+	"cmp"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -79,59 +80,25 @@ func New(rdb redis.UniversalClient, opts *Options) adapter.Factory {
 	return func(nsp adapter.Namespace) adapter.Adapter { return newAdapter(nsp, rdb, o) }
 }
 
-type localAdapter = adapter.InMemory
-
 // Adapter is the classic Redis adapter of one namespace. Local operations
-// are those of adapter.InMemory; cluster operations publish to Redis.
+// are those of adapter.InMemory; cluster operations go through Redis.
 type Adapter struct {
-	*localAdapter
-	nsp  adapter.Namespace
+	core
 	opts Options
 	uid  string
-	link *link
 
 	channel, requestChannel, responseChannel, specificResponseChannel string
-
-	serverSide chan func() // server-side emit handlers run in order, off the receive goroutine
-	workerDone chan struct{}
-
-	mu          sync.Mutex
-	requests    map[string]*request
-	ackRequests map[string]*ackRequest
-}
-
-// request is a pending FetchSockets, AllRooms or ServerSideEmit with acks.
-type request struct {
-	kind      int
-	numSub    int // responses expected (JS numSub, self included for fetch and rooms)
-	msgCount  int
-	sockets   []adapter.SocketDetails
-	rooms     map[string]struct{}
-	responses []json.RawMessage
-	done      chan struct{} // closed when complete
-	timer     *time.Timer
-}
-
-type ackRequest struct {
-	clientCount func(int)
-	ack         func(*parser.Packet)
 }
 
 func newAdapter(nsp adapter.Namespace, rdb redis.UniversalClient, o Options) *Adapter {
 	name := nsp.Name()
 	a := &Adapter{
-		localAdapter:    adapter.NewInMemory(nsp).(*adapter.InMemory),
-		nsp:             nsp,
+		core:            newCore(nsp, rdb, false, o.PublishQueueSize, o.Logger, o.RequestsTimeout),
 		opts:            o,
 		uid:             randomID(6),
 		channel:         o.Key + "#" + name + "#",
 		requestChannel:  o.Key + "-request#" + name + "#",
 		responseChannel: o.Key + "-response#" + name + "#",
-		link:            newLink(rdb, false, o.PublishQueueSize, o.Logger.With("nsp", name)),
-		serverSide:      make(chan func(), serverSideQueueSize),
-		workerDone:      make(chan struct{}),
-		requests:        make(map[string]*request),
-		ackRequests:     make(map[string]*ackRequest),
 	}
 	a.specificResponseChannel = a.responseChannel + a.uid + "#"
 	return a
@@ -145,41 +112,16 @@ func (a *Adapter) UID() string { return a.uid }
 // ServerCount from then on. When Redis is unreachable it returns the error
 // and keeps retrying in the background; local operations work meanwhile.
 func (a *Adapter) Init(ctx context.Context) error {
-	go a.serverSideWorker()
-	ctx, cancel := context.WithTimeout(ctx, a.opts.RequestsTimeout)
+	a.startWorker()
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	return a.link.start(ctx, []string{a.channel + "*"},
 		[]string{a.requestChannel, a.responseChannel, a.specificResponseChannel}, a.onMessage)
 }
 
 // Close unsubscribes, publishes what is still queued (until ctx is done)
-// and fails the pending requests with ErrClosed.
-func (a *Adapter) Close(ctx context.Context) error {
-	err := a.link.close(ctx)
-	a.mu.Lock()
-	pending := a.requests
-	a.requests = map[string]*request{}
-	a.ackRequests = map[string]*ackRequest{}
-	a.mu.Unlock()
-	for _, r := range pending {
-		r.timer.Stop()
-		r.finish()
-	}
-	select {
-	case <-a.workerDone:
-	default:
-		close(a.serverSide)
-		<-a.workerDone
-	}
-	return err
-}
-
-func (a *Adapter) serverSideWorker() {
-	defer close(a.workerDone)
-	for fn := range a.serverSide {
-		fn()
-	}
-}
+// and fails the pending requests.
+func (a *Adapter) Close(ctx context.Context) error { return a.closeCore(ctx) }
 
 // ServerCount is the number of servers subscribed to the namespace's
 // request channel (PUBSUB NUMSUB), this one included.
@@ -281,18 +223,7 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts a
 		requestID := randomID(6)
 		msg := newObject("uid", a.uid, "requestId", requestID, "type", float64(reqBroadcast),
 			"packet", packet, "opts", wireOpts(opts, true))
-		a.mu.Lock()
-		a.ackRequests[requestID] = &ackRequest{clientCount: clientCount, ack: ack}
-		a.mu.Unlock()
-		timeout := opts.Flags.Timeout
-		if timeout <= 0 {
-			timeout = a.opts.RequestsTimeout
-		}
-		time.AfterFunc(timeout, func() {
-			a.mu.Lock()
-			delete(a.ackRequests, requestID)
-			a.mu.Unlock()
-		})
+		a.addAckRequest(requestID, opts.Flags.Timeout, clientCount, ack)
 		pubErr = a.link.publish(a.requestChannel, encodeMsgpack(msg))
 	}
 	if err := a.localAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack); err != nil {
@@ -338,21 +269,22 @@ func (a *Adapter) socketsOp(_ context.Context, opts adapter.BroadcastOptions, ki
 }
 
 // FetchSockets returns the selected sockets of every server: local ones as
-// adapter.Socket, remote ones as *adapter.RemoteSocket. It fails when a
-// server does not answer within RequestsTimeout.
+// adapter.Socket, remote ones as *adapter.RemoteSocket. It fails with
+// ErrFetchSocketsTimeout when a server does not answer within
+// RequestsTimeout.
 func (a *Adapter) FetchSockets(ctx context.Context, opts adapter.BroadcastOptions) ([]adapter.SocketDetails, error) {
 	local, err := a.localAdapter.FetchSockets(ctx, opts)
 	if err != nil || opts.Flags.Local {
 		return local, err
 	}
-	r, err := a.startRequest(ctx, reqRemoteFetch, 0, func(id string) []byte {
+	r, err := a.request(ctx, func(id string) []byte {
 		return toJSON(newObject("uid", a.uid, "requestId", id, "type", float64(reqRemoteFetch), "opts", wireOpts(opts, false)))
 	})
 	if r == nil || err != nil {
 		return local, err
 	}
-	if err := a.wait(ctx, r, ErrFetchSocketsTimeout); err != nil {
-		return nil, err
+	if ok, err := a.wait(ctx, r); err != nil || !ok {
+		return nil, cmp.Or(err, ErrFetchSocketsTimeout)
 	}
 	return append(local, r.sockets...), nil
 }
@@ -360,100 +292,34 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts adapter.BroadcastOption
 // AllRooms returns the rooms of every server (JS adapter.allRooms()).
 func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
 	local := a.localAdapter.Rooms()
-	r, err := a.startRequest(ctx, reqAllRooms, 0, func(id string) []byte {
+	r, err := a.request(ctx, func(id string) []byte {
 		return toJSON(newObject("uid", a.uid, "requestId", id, "type", float64(reqAllRooms)))
 	})
 	if r == nil || err != nil {
 		return local, err
 	}
-	if err := a.wait(ctx, r, ErrAllRoomsTimeout); err != nil {
-		return nil, err
+	if ok, err := a.wait(ctx, r); err != nil || !ok {
+		return nil, cmp.Or(err, ErrAllRoomsTimeout)
 	}
 	for _, room := range local {
 		r.rooms[room] = struct{}{}
 	}
-	out := make([]string, 0, len(r.rooms))
-	for room := range r.rooms {
-		out = append(out, room)
-	}
-	return out, nil
+	return slices.Collect(maps.Keys(r.rooms)), nil
 }
 
-// startRequest registers and publishes a request that expects one answer
-// per other server. It returns nil when there is no other server.
-func (a *Adapter) startRequest(ctx context.Context, kind, numSubOffset int, encode func(id string) []byte) (*request, error) {
+// request publishes a request on the request channel that every other
+// server answers; nil means there is no other server.
+func (a *Adapter) request(ctx context.Context, encode func(id string) []byte) (*request, error) {
 	n, err := a.ServerCount(ctx)
 	if err != nil {
 		return nil, err
 	}
-	numSub := n + numSubOffset
-	if (kind == reqServerSideEmit && numSub <= 0) || (kind != reqServerSideEmit && numSub <= 1) {
-		return nil, nil
-	}
-	id := randomID(6)
-	r := &request{kind: kind, numSub: numSub, msgCount: 1, rooms: map[string]struct{}{}, done: make(chan struct{})}
-	if kind == reqServerSideEmit {
-		r.msgCount = 0
-	}
-	r.timer = time.AfterFunc(a.opts.RequestsTimeout, func() { a.dropRequest(id, r) })
-	a.mu.Lock()
-	a.requests[id] = r
-	a.mu.Unlock()
-	if err := a.link.publish(a.requestChannel, encode(id)); err != nil {
-		r.timer.Stop()
-		a.dropRequest(id, r)
-		return nil, err
-	}
-	return r, nil
-}
-
-// dropRequest forgets an unfinished request and wakes its waiter.
-func (a *Adapter) dropRequest(id string, r *request) {
-	a.mu.Lock()
-	if a.requests[id] != r {
-		a.mu.Unlock()
-		return
-	}
-	delete(a.requests, id)
-	a.mu.Unlock()
-	r.finish()
-}
-
-func (r *request) finish() {
-	select {
-	case <-r.done:
-	default:
-		close(r.done)
-	}
-}
-
-// complete reports whether every expected answer arrived; call with a.mu held.
-func (r *request) complete() bool {
-	if r.kind == reqServerSideEmit {
-		return len(r.responses) >= r.numSub
-	}
-	return r.msgCount >= r.numSub
-}
-
-// wait waits for r; a request that timed out or was cancelled fails with
-// timeoutErr or ctx's error.
-func (a *Adapter) wait(ctx context.Context, r *request, timeoutErr error) error {
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !r.complete() {
-		return timeoutErr
-	}
-	return nil
+	return a.newRequest(n, a.timeout, func(id string) error { return a.link.publish(a.requestChannel, encode(id)) })
 }
 
 // ServerSideEmit sends an event to the other servers. With ack, it waits
 // (RequestsTimeout) for one reply per other server; ack gets the replies
-// and, on timeout, a *ServerSideEmitTimeoutError with the partial replies.
+// and, on timeout, a *TimeoutError with the partial replies.
 func (a *Adapter) ServerSideEmit(ctx context.Context, args []json.RawMessage, ack func([]json.RawMessage, error)) error {
 	data := make([]any, len(args))
 	for i, arg := range args {
@@ -462,7 +328,7 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, args []json.RawMessage, ac
 	if ack == nil {
 		return a.link.publish(a.requestChannel, toJSON(newObject("uid", a.uid, "type", float64(reqServerSideEmit), "data", data)))
 	}
-	r, err := a.startRequest(ctx, reqServerSideEmit, -1, func(id string) []byte {
+	r, err := a.request(ctx, func(id string) []byte {
 		return toJSON(newObject("uid", a.uid, "requestId", id, "type", float64(reqServerSideEmit), "data", data))
 	})
 	if err != nil {
@@ -472,17 +338,7 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, args []json.RawMessage, ac
 		ack([]json.RawMessage{}, nil)
 		return nil
 	}
-	go func() {
-		<-r.done
-		a.mu.Lock()
-		replies, complete := r.responses, r.complete()
-		a.mu.Unlock()
-		if complete {
-			ack(replies, nil)
-			return
-		}
-		ack(replies, &ServerSideEmitTimeoutError{Received: len(replies), Expected: r.numSub})
-	}()
+	a.awaitServerSide(r, ack)
 	return nil
 }
 
@@ -535,13 +391,6 @@ func (a *Adapter) onBroadcast(channel string, payload []byte) error {
 	return a.localAdapter.Broadcast(context.Background(), p, readOpts(msg[2], true))
 }
 
-func (a *Adapter) hasPending(id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, ok := a.requests[id]
-	return ok
-}
-
 func (a *Adapter) onRequest(payload []byte) error {
 	v, err := decodeMessage(payload)
 	if err != nil {
@@ -556,13 +405,13 @@ func (a *Adapter) onRequest(payload []byte) error {
 	ctx := context.Background()
 	switch kind {
 	case reqSockets:
-		if a.hasPending(requestID) {
+		if a.hasRequest(requestID) {
 			return nil
 		}
 		ids, _ := a.localAdapter.Sockets(ctx, strs(req.get("rooms")))
 		a.respond(uid, toJSON(newObject("requestId", requestID, "sockets", strList(ids))))
 	case reqAllRooms:
-		if a.hasPending(requestID) {
+		if a.hasRequest(requestID) {
 			return nil
 		}
 		a.respond(uid, toJSON(newObject("requestId", requestID, "rooms", strList(a.localAdapter.Rooms()))))
@@ -572,7 +421,7 @@ func (a *Adapter) onRequest(payload []byte) error {
 		}
 		a.applySocketsOp(int(kind), req)
 	case reqRemoteFetch:
-		if a.hasPending(requestID) {
+		if a.hasRequest(requestID) {
 			return nil
 		}
 		list, _ := a.localAdapter.FetchSockets(ctx, readOpts(req.get("opts"), false))
@@ -587,11 +436,8 @@ func (a *Adapter) onRequest(payload []byte) error {
 		}
 		a.onServerSideEmit(req, requestID)
 	case reqBroadcast:
-		a.mu.Lock()
-		_, self := a.ackRequests[requestID]
-		a.mu.Unlock()
-		if self {
-			return nil
+		if a.hasAckRequest(requestID) {
+			return nil // our own
 		}
 		return a.onBroadcastWithAck(req, uid, requestID)
 	}
@@ -631,11 +477,6 @@ func (a *Adapter) applySocketsOp(kind int, req *object) {
 }
 
 func (a *Adapter) onServerSideEmit(req *object, requestID string) {
-	data, _ := req.get("data").([]any)
-	args := make([]json.RawMessage, len(data))
-	for i, v := range data {
-		args[i] = toJSON(v)
-	}
 	var reply func(json.RawMessage)
 	if req.has("requestId") {
 		reply = func(r json.RawMessage) {
@@ -643,11 +484,7 @@ func (a *Adapter) onServerSideEmit(req *object, requestID string) {
 			_ = a.link.publish(a.responseChannel, toJSON(msg)) // JS always answers on the shared channel
 		}
 	}
-	select {
-	case a.serverSide <- func() { a.nsp.ServerSideEmit(args, reply) }:
-	default:
-		a.opts.Logger.Warn("redisadapter: server-side emit queue full, event dropped")
-	}
+	a.deliverServerSide(req.get("data"), reply)
 }
 
 func (a *Adapter) onBroadcastWithAck(req *object, uid, requestID string) error {
@@ -688,9 +525,7 @@ func (a *Adapter) onResponse(payload []byte) error {
 	if requestID == "" {
 		return nil
 	}
-	a.mu.Lock()
-	if ar := a.ackRequests[requestID]; ar != nil {
-		a.mu.Unlock()
+	if ar := a.ackRequest(requestID); ar != nil {
 		switch kind, _ := num(res.get("type")); kind {
 		case reqBroadcastClientCount:
 			n, _ := num(res.get("clientCount"))
@@ -700,39 +535,28 @@ func (a *Adapter) onResponse(payload []byte) error {
 		}
 		return nil
 	}
-	r := a.requests[requestID]
-	if r == nil {
-		a.mu.Unlock()
-		return nil
-	}
-	switch r.kind {
-	case reqRemoteFetch:
-		r.msgCount++
+	// The response to a fetch, rooms or server-side emit request: JS tells
+	// them apart by the request, the response has no type.
+	a.addResponse(requestID, func(r *request) {
 		if list, ok := res.get("sockets").([]any); ok {
 			for _, s := range list {
 				r.sockets = append(r.sockets, remoteSocket(s))
 			}
 		}
-	case reqAllRooms:
-		r.msgCount++
 		for _, room := range strs(res.get("rooms")) {
 			r.rooms[room] = struct{}{}
 		}
-	case reqServerSideEmit:
-		if res.has("data") {
-			r.responses = append(r.responses, toJSON(res.get("data")))
-		} else {
-			r.responses = append(r.responses, nil) // the peer acked with no argument
+		if kind, _ := num(res.get("type")); kind == reqServerSideEmit {
+			r.responses = append(r.responses, jsonOrNil(res, "data"))
 		}
-	}
-	done := r.complete()
-	if done {
-		delete(a.requests, requestID)
-	}
-	a.mu.Unlock()
-	if done {
-		r.timer.Stop()
-		r.finish()
-	}
+	})
 	return nil
+}
+
+// jsonOrNil is the JSON of property k, nil when it is undefined.
+func jsonOrNil(o *object, k string) json.RawMessage {
+	if !o.has(k) {
+		return nil
+	}
+	return toJSON(o.get(k))
 }

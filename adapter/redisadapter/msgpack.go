@@ -62,6 +62,12 @@ func appendMsgpack(b []byte, v any) []byte {
 			b = appendMsgpack(b, e)
 		}
 		return b
+	case rawJSON:
+		t, err := parseJSON(v, nil)
+		if err != nil {
+			return append(b, 0xc0)
+		}
+		return appendMsgpack(b, t)
 	case *object:
 		n := 0
 		for _, e := range v.vals {

@@ -20,13 +20,13 @@ var (
 	ErrAllRoomsTimeout     = errors.New("redisadapter: timeout reached while waiting for allRooms response")
 )
 
-// ServerSideEmitTimeoutError reports that some servers did not answer a
-// ServerSideEmit with acknowledgements in time.
-type ServerSideEmitTimeoutError struct {
+// TimeoutError reports that some servers did not answer a request in time
+// (ServerSideEmit with acknowledgements; FetchSockets of the sharded adapter).
+type TimeoutError struct {
 	Received, Expected int
 }
 
-func (e *ServerSideEmitTimeoutError) Error() string {
+func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("redisadapter: timeout reached: only %d responses received out of %d", e.Received, e.Expected)
 }
 
