@@ -1,9 +1,9 @@
 package redisadapter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"cmp"
 	"fmt"
 	"log/slog"
 	"maps"
