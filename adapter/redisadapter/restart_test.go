@@ -63,18 +63,28 @@ func restartRedis(t *testing.T, addr string, whileDown func()) {
 // TestRedisRestart stops Redis under a mixed cluster: local delivery goes
 // on, errors are logged, and once Redis is back every node resubscribes
 // and broadcasts cross nodes again.
-func TestRedisRestart(t *testing.T) {
+func TestRedisRestart(t *testing.T) { testRedisRestart(t, "classic") }
+
+func TestRedisRestartSharded(t *testing.T) { testRedisRestart(t, "sharded") }
+
+func testRedisRestart(t *testing.T, mode string) {
 	addr := interop.StartRedis(t)
-	n := startNode(t, addr, "classic")
+	n := startNode(t, addr, mode)
 	rdb := newClient(t, addr)
 	logs := &lockedBuffer{}
-	factory := redisadapter.New(rdb, &redisadapter.Options{RequestsTimeout: 2 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	factory := redisadapter.New(rdb, &redisadapter.Options{RequestsTimeout: 2 * time.Second, Logger: logger})
+	if mode == "sharded" {
+		factory = redisadapter.NewSharded(rdb, &redisadapter.ShardedOptions{RequestsTimeout: 2 * time.Second, Logger: logger})
+	}
 	g1, g2 := startGoNode(t, "g1", factory), startGoNode(t, "g2", factory)
 	n1 := n.server("n1")
 	n.client("c1", g1.url)
 	n.client("c2", g2.url)
 	n.client("c3", n1)
+	for _, c := range []string{"c1", "c2", "c3"} {
+		n.join(c, "room")
+	}
 
 	_ = g1.srv.Emit("before")
 	for _, c := range []string{"c1", "c2", "c3"} {
@@ -96,9 +106,12 @@ func TestRedisRestart(t *testing.T) {
 	})
 	_ = g1.srv.Emit("after-go")
 	n.do(map[string]any{"op": "srv", "server": "n1", "do": "emit", "event": "after-node"})
+	// A single room has its own channel in sharded mode: resubscribed too.
+	_ = g2.srv.To("room").Emit("after-room")
 	for _, c := range []string{"c1", "c2", "c3"} {
 		n.event(c, "after-go")
 		n.event(c, "after-node")
+		n.event(c, "after-room")
 	}
 	if !strings.Contains(logs.String(), "resubscribed") {
 		t.Fatalf("no resubscription logged:\n%s", logs)
