@@ -256,7 +256,7 @@ func TestReconnectBufferAndAcks(t *testing.T) {
 				if err := s.Emit("record", v); err != nil {
 					t.Fatal(err)
 				}
-				if err := s.EmitVolatile("record", 99); err != nil {
+				if err := s.Volatile().Emit("record", 99); err != nil {
 					t.Fatal(err)
 				}
 			}

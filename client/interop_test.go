@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,7 +208,7 @@ func TestNodeReconnectAfterRestart(t *testing.T) {
 
 			for _, v := range []int{1, 2} {
 				_ = s.Emit("record", v)
-				_ = s.EmitVolatile("record", 99)
+				_ = s.Volatile().Emit("record", 99)
 			}
 			buffered := make(chan error, 1)
 			go func() {
@@ -335,5 +336,29 @@ func TestNodeConnectionStateRecovery(t *testing.T) {
 				t.Fatalf("recovered: node %v, client %v, id %q -> %q", c.Recovered, s.Recovered(), id, s.ID())
 			}
 		})
+	}
+}
+
+// TestNodePollingBatches sends a burst over polling to a server with a small
+// maxHttpBufferSize: POST batches must stay within its maxPayload (Node
+// answers 413 otherwise and the connection fails).
+func TestNodePollingBatches(t *testing.T) {
+	n := startNode(t, map[string]any{"maxHttpBufferSize": 1000})
+	s := connect(t, n.url(), &Options{ManagerOptions: ManagerOptions{Transports: []string{"polling"}}})
+	ev := newEvents()
+	s.OnDisconnect(func(reason string) { ev.add("disconnect " + reason) })
+	pad := strings.Repeat("x", 100)
+	for i := range 50 {
+		if err := s.Emit("record", i, pad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		n.expectRecord(fmt.Sprintf(`[%d,"%s"]`, i, pad))
+	}
+	select {
+	case e := <-ev.ch:
+		t.Fatalf("unexpected %q", e)
+	default:
 	}
 }

@@ -514,8 +514,18 @@ func (s *Socket) sendNow(p *parser.Packet) error {
 // disconnect, disconnecting, newListener, removeListener) are refused.
 func (s *Socket) Emit(event string, args ...any) error { return s.emit(event, args, false) }
 
-// EmitVolatile sends event like Emit, but drops it when disconnected.
-func (s *Socket) EmitVolatile(event string, args ...any) error { return s.emit(event, args, true) }
+// Volatile returns an emitter whose events are dropped, not buffered, while
+// the socket is disconnected (and never retried).
+func (s *Socket) Volatile() Emitter { return Emitter{s: s, volatile: true} }
+
+// Emitter emits with flags (Socket.Volatile).
+type Emitter struct {
+	s        *Socket
+	volatile bool
+}
+
+// Emit sends the event with the emitter's flags.
+func (e Emitter) Emit(event string, args ...any) error { return e.s.emit(event, args, e.volatile) }
 
 func (s *Socket) emit(event string, args []any, volatile bool) error {
 	p, err := s.newEvent(event, args)

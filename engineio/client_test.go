@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -377,3 +379,60 @@ func FuzzClientWSRead(f *testing.F) {
 type discardConn struct{ net.Conn }
 
 func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestClientTLS(t *testing.T) {
+	h := newEchoHandler()
+	srv := NewServer(h, clientTestOpts())
+	ts := httptest.NewTLSServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	pool := x509.NewCertPool()
+	pool.AddCert(ts.Certificate())
+	for _, tt := range []struct {
+		name string
+		opts DialOptions
+	}{
+		{"tls config", DialOptions{TLSConfig: &tls.Config{RootCAs: pool}}},
+		{"caller's client", DialOptions{HTTPClient: ts.Client(), Transports: []string{"polling"}}},
+		{"wss", DialOptions{TLSConfig: &tls.Config{RootCAs: pool}, Transports: []string{"websocket"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tc := newTestClient()
+			c := dialTest(t, ts.URL, tc.options(tt.opts))
+			if err := c.Send(Message{Data: []byte("secure")}); err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.next(t); string(got.Data) != "secure" {
+				t.Fatalf("got %q", got.Data)
+			}
+			if tt.opts.HTTPClient == nil {
+				waitTransport(t, c, "websocket")
+			}
+		})
+	}
+	// Without the CA, the handshake fails.
+	if _, err := Dial(context.Background(), ts.URL, &DialOptions{Transports: []string{"websocket"}}); err == nil {
+		t.Fatal("dialed an untrusted server")
+	}
+}
+
+func TestClientHeadersOnWebSocket(t *testing.T) {
+	_, ts := newTestServer(t, newEchoHandler(), &ServerOptions{AllowRequest: func(r *http.Request) error {
+		if r.Header.Get("Authorization") != "Bearer x" {
+			return errors.New("no token")
+		}
+		return nil
+	}})
+	c := dialTest(t, ts.URL, &DialOptions{Transports: []string{"websocket"}, Header: http.Header{"Authorization": {"Bearer x"}}})
+	if c.Transport() != "websocket" {
+		t.Fatalf("transport %q", c.Transport())
+	}
+	if _, err := Dial(context.Background(), ts.URL, &DialOptions{Transports: []string{"websocket"}}); err == nil {
+		t.Fatal("dialed without the header")
+	}
+}
