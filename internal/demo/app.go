@@ -85,8 +85,10 @@ func New(opts Options) (*App, error) {
 	}
 	a := &App{srv: socketio.NewServer(so), token: opts.AgentToken}
 	a.desk = newDesk(opts.ReconnectGrace, a.ticketExpired)
-	a.tracker = newTracker(opts.OrderStep, func(st OrderStatus) {
-		_ = a.orders.To(orderRoom(st.OrderID)).Emit("order:status", st)
+	// Every server pushes the moves to its own clients (Local): in a
+	// cluster, each tracks the orders its clients follow.
+	a.tracker = newTracker(opts.OrderStep, newMemoryClock(orderLife(opts.OrderStep)), func(st OrderStatus) {
+		_ = a.orders.To(orderRoom(st.OrderID)).Local().Emit("order:status", st)
 	})
 	a.support = a.srv.Of("/support")
 	a.agents = a.srv.Of("/agents")

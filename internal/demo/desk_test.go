@@ -2,6 +2,7 @@ package demo
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -136,17 +137,49 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-func TestTrackerStopsOnShutdown(t *testing.T) {
+func TestTracker(t *testing.T) {
 	moves := make(chan OrderStatus, 10)
-	tr := newTracker(10*time.Millisecond, func(st OrderStatus) { moves <- st })
-	if _, err := tr.track("A1"); err != nil {
-		t.Fatal(err)
+	tr := newTracker(20*time.Millisecond, newMemoryClock(time.Minute), func(st OrderStatus) { moves <- st })
+	st, err := tr.track("A1")
+	if err != nil || st.Status != "placed" {
+		t.Fatalf("track: %+v, %v", st, err)
 	}
-	if st := <-moves; st.Status != "packed" {
-		t.Fatalf("first move %q", st.Status)
+	placed := st.At
+	for i, want := range []string{"packed", "shipped", "delivered"} {
+		got := <-moves
+		if got.Status != want || got.OrderID != "A1" || got.At != placed+int64(i+1)*20 {
+			t.Fatalf("move %d: %+v, want %s at %d", i, got, want, placed+int64(i+1)*20)
+		}
+	}
+	if st, _ := tr.track("A1"); st.Status != "delivered" || st.At != placed+60 {
+		t.Errorf("track after the moves: %+v", st)
 	}
 	tr.shutdown()
-	if _, err := tr.track("A2"); !errors.Is(err, errTooManyOrders) {
-		t.Errorf("track after shutdown: %v", err)
+	if _, err := tr.track("../x"); !errors.Is(err, errBadOrderID) {
+		t.Errorf("bad id: %v", err)
+	}
+	select {
+	case m := <-moves:
+		t.Errorf("move after shutdown: %+v", m)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestMemoryClockBound(t *testing.T) {
+	c := newMemoryClock(time.Minute)
+	now := time.Now()
+	for i := range maxOrders {
+		if _, err := c.placedAt(fmt.Sprint(i), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := c.placedAt("7", now.Add(time.Second)); !p.Equal(now) {
+		t.Errorf("a known order was placed again at %v", p)
+	}
+	if _, err := c.placedAt("one-more", now); !errors.Is(err, errTooManyOrders) {
+		t.Errorf("past the bound: %v", err)
+	}
+	if _, err := c.placedAt("later", now.Add(time.Minute)); err != nil {
+		t.Errorf("after the orders' life: %v", err)
 	}
 }

@@ -27,27 +27,60 @@ type OrderStatus struct {
 	At      int64  `json:"at"` // milliseconds since the epoch
 }
 
-type order struct {
-	status OrderStatus
-	step   int
-	timer  *time.Timer
+// orderClock knows when each order was placed, the one fact the simulation
+// derives everything from: an order placed at p is in step k from p+k*step,
+// so every server of a cluster tells the same story.
+type orderClock interface {
+	// placedAt returns when order id was placed, placing it now if unknown.
+	placedAt(id string, now time.Time) (time.Time, error)
 }
 
-// tracker simulates orders: the first time an order is tracked it is
-// "placed", then it moves one step every interval until "delivered", and is
-// forgotten orderRetention later. onStatus is called, without the lock, on
-// every move.
+// memoryClock is the orderClock of a single server.
+type memoryClock struct {
+	life time.Duration // how long an order is remembered
+
+	mu     sync.Mutex
+	placed map[string]time.Time
+}
+
+func newMemoryClock(life time.Duration) *memoryClock {
+	return &memoryClock{life: life, placed: make(map[string]time.Time)}
+}
+
+func (c *memoryClock) placedAt(id string, now time.Time) (time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.placed[id]; ok && now.Sub(p) < c.life {
+		return p, nil
+	}
+	if len(c.placed) >= maxOrders {
+		for k, p := range c.placed { // forget the orders past their life
+			if now.Sub(p) >= c.life {
+				delete(c.placed, k)
+			}
+		}
+		if len(c.placed) >= maxOrders {
+			return time.Time{}, errTooManyOrders
+		}
+	}
+	c.placed[id] = now
+	return now, nil
+}
+
+// tracker pushes the moves of the orders this server's clients track: a
+// timer per order for its next move, onStatus called without the lock.
 type tracker struct {
 	step     time.Duration
+	clock    orderClock
 	onStatus func(OrderStatus)
 
 	mu     sync.Mutex
-	orders map[string]*order
+	timers map[string]*time.Timer // at most maxOrders
 	closed bool
 }
 
-func newTracker(step time.Duration, onStatus func(OrderStatus)) *tracker {
-	return &tracker{step: step, onStatus: onStatus, orders: make(map[string]*order)}
+func newTracker(step time.Duration, clock orderClock, onStatus func(OrderStatus)) *tracker {
+	return &tracker{step: step, clock: clock, onStatus: onStatus, timers: make(map[string]*time.Timer)}
 }
 
 func validOrderID(id string) bool {
@@ -62,56 +95,64 @@ func validOrderID(id string) bool {
 	return true
 }
 
-// track returns the order's current status, starting its simulation the
-// first time.
+// orderLife is how long an order is remembered: its moves, then retention.
+func orderLife(step time.Duration) time.Duration {
+	return time.Duration(len(orderSteps)-1)*step + orderRetention
+}
+
+// statusAt is the status at now of an order placed at placed.
+func (tr *tracker) statusAt(id string, placed, now time.Time) (OrderStatus, int) {
+	k := min(int(now.Sub(placed)/tr.step), len(orderSteps)-1)
+	return OrderStatus{OrderID: id, Status: orderSteps[k], At: placed.Add(time.Duration(k) * tr.step).UnixMilli()}, k
+}
+
+// track returns the order's current status and makes sure its next moves
+// are pushed.
 func (tr *tracker) track(id string) (OrderStatus, error) {
 	if !validOrderID(id) {
 		return OrderStatus{}, errBadOrderID
 	}
+	now := time.Now()
+	placed, err := tr.clock.placedAt(id, now)
+	if err != nil {
+		return OrderStatus{}, err
+	}
+	st, k := tr.statusAt(id, placed, now)
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	if o := tr.orders[id]; o != nil {
-		return o.status, nil
+	if _, ok := tr.timers[id]; !ok && !tr.closed && k < len(orderSteps)-1 {
+		if len(tr.timers) >= maxOrders {
+			return OrderStatus{}, errTooManyOrders
+		}
+		tr.scheduleLocked(id, placed, k+1)
 	}
-	if len(tr.orders) >= maxOrders || tr.closed {
-		return OrderStatus{}, errTooManyOrders
-	}
-	o := &order{status: OrderStatus{OrderID: id, Status: orderSteps[0], At: time.Now().UnixMilli()}}
-	o.timer = time.AfterFunc(tr.step, func() { tr.advance(id, o) })
-	tr.orders[id] = o
-	return o.status, nil
+	return st, nil
 }
 
-func (tr *tracker) advance(id string, o *order) {
-	tr.mu.Lock()
-	if tr.closed || tr.orders[id] != o {
+// scheduleLocked arms the timer of the order's move to step k.
+func (tr *tracker) scheduleLocked(id string, placed time.Time, k int) {
+	tr.timers[id] = time.AfterFunc(time.Until(placed.Add(time.Duration(k)*tr.step)), func() {
+		tr.mu.Lock()
+		if tr.closed {
+			tr.mu.Unlock()
+			return
+		}
+		delete(tr.timers, id)
+		if k < len(orderSteps)-1 {
+			tr.scheduleLocked(id, placed, k+1)
+		}
 		tr.mu.Unlock()
-		return
-	}
-	if o.step == len(orderSteps)-1 { // retention is over
-		delete(tr.orders, id)
-		tr.mu.Unlock()
-		return
-	}
-	o.step++
-	o.status.Status = orderSteps[o.step]
-	o.status.At = time.Now().UnixMilli()
-	next := tr.step
-	if o.step == len(orderSteps)-1 {
-		next = orderRetention
-	}
-	o.timer = time.AfterFunc(next, func() { tr.advance(id, o) })
-	st := o.status
-	tr.mu.Unlock()
-	tr.onStatus(st)
+		st, _ := tr.statusAt(id, placed, placed.Add(time.Duration(k)*tr.step))
+		tr.onStatus(st)
+	})
 }
 
-// shutdown stops the simulation.
+// shutdown stops the pushes.
 func (tr *tracker) shutdown() {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.closed = true
-	for _, o := range tr.orders {
-		o.timer.Stop()
+	for _, t := range tr.timers {
+		t.Stop()
 	}
 }
