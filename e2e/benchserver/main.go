@@ -3,7 +3,7 @@
 // origin with credentials, and the event set of the contract on "/",
 // "/private" and the dynamic namespaces "^/dyn-[0-9]+$".
 //
-//	go run ./e2e/benchserver -addr 127.0.0.1:3000
+//	go run ./e2e/benchserver -addr 127.0.0.1:3000 [-redis redis://127.0.0.1:6379]
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,23 +24,38 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seed9706/socketio/adapter"
+	"github.com/seed9706/socketio/adapter/redisadapter"
 	"github.com/seed9706/socketio/engineio"
 	"github.com/seed9706/socketio/socketio"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
-	redisURL := flag.String("redis", "", "Redis URL of the cluster (not supported yet)")
+	redisURL := flag.String("redis", "", "Redis URL (redis://HOST:PORT): join the cluster of servers sharing it, Go and Node.js alike")
 	recovery := flag.Bool("recovery", false, "enable connection state recovery (not supported yet)")
 	flag.Parse()
-	if *redisURL != "" || *recovery {
-		fmt.Fprintln(os.Stderr, "benchserver: -redis and -recovery are not supported yet by this build")
+	if *recovery {
+		fmt.Fprintln(os.Stderr, "benchserver: -recovery is not supported yet by this build")
 		os.Exit(2)
+	}
+	var factory adapter.Factory // nil: in-memory
+	if *redisURL != "" {
+		ropts, err := redis.ParseURL(*redisURL)
+		if err != nil {
+			log.Fatal("benchserver: -redis: ", err)
+		}
+		rdb := redis.NewClient(ropts)
+		defer rdb.Close()
+		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		factory = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	collectGarbageOnSIGUSR2()
-	if err := run(ctx, *addr, os.Stdout); err != nil {
+	if err := run(ctx, *addr, os.Stdout, factory); err != nil {
 		log.Fatal("benchserver: ", err)
 	}
 }
@@ -57,13 +73,14 @@ func collectGarbageOnSIGUSR2() {
 	}()
 }
 
-// run serves the contract on addr until ctx is done.
-func run(ctx context.Context, addr string, out io.Writer) error {
+// run serves the contract on addr until ctx is done; factory creates the
+// namespaces' adapters (nil: in-memory).
+func run(ctx context.Context, addr string, out io.Writer, factory adapter.Factory) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := newServer()
+	srv := newServer(factory)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -82,9 +99,10 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	return closeErr
 }
 
-func newServer() *socketio.Server {
+func newServer(factory adapter.Factory) *socketio.Server {
 	srv := socketio.NewServer(&socketio.ServerOptions{
-		CORS: &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true},
+		CORS:    &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true},
+		Adapter: factory,
 	})
 	root := srv.Of("/")
 	root.OnConnection(func(s *socketio.Socket) { registerEvents(root, s) })
