@@ -3,6 +3,7 @@ package socketio_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -138,6 +139,7 @@ func interopServer(t *testing.T) (*socketio.Server, string, chan string) {
 			_ = s.Emit("answer", reply.Values()...)
 		})
 		s.On("bye", func(*socketio.Event) { s.Disconnect(false) })
+		s.On("bye-all", func(*socketio.Event) { s.Disconnect(true) })
 	})
 	private := srv.Of("/private")
 	private.Use(func(s *socketio.Socket) error {
@@ -149,8 +151,10 @@ func interopServer(t *testing.T) (*socketio.Server, string, chan string) {
 		return s.Emit("session", "early")
 	})
 	private.OnConnection(func(s *socketio.Socket) { _ = s.Emit("welcome", s.ID()) })
-	srv.OfRegexp(regexp.MustCompile(`^/dyn-[0-9]+$`)).OnConnection(func(s *socketio.Socket) {
+	dyn := srv.OfRegexp(regexp.MustCompile(`^/dyn-[0-9]+$`))
+	dyn.OnConnection(func(s *socketio.Socket) {
 		_ = s.Emit("welcome", s.Namespace().Name())
+		s.On("bye-all", func(*socketio.Event) { s.Disconnect(true) })
 	})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
@@ -244,9 +248,22 @@ func testClientFeatures(t *testing.T, srv *socketio.Server, c *jsClient, final s
 		t.Fatalf("replies %q", got)
 	}
 
+	// A client that does not answer: the partial replies and a timeout.
+	c.send(map[string]any{"op": "answer", "name": "a", "event": "slow", "args": []any{"quick"}})
+	time.Sleep(50 * time.Millisecond)
+	actx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+	replies, err = srv.EmitWithAck(actx, "slow")
+	cancel()
+	if !errors.Is(err, socketio.ErrTimeout) || len(replies) != 1 {
+		t.Fatalf("EmitWithAck with a silent client: %d replies, %v", len(replies), err)
+	}
+	c.waitEvent("b", "slow")
+
 	// Middleware refusal with data, middleware emit before connect,
 	// unknown and dynamic namespaces.
-	c.send(map[string]any{"op": "open", "name": "p1", "nsp": "/private", "auth": map[string]any{"token": "wrong"}})
+	// (Refused sockets get their own connection: the client reuses a socket
+	// object per namespace and manager.)
+	c.send(map[string]any{"op": "open", "name": "p1", "nsp": "/private", "auth": map[string]any{"token": "wrong"}, "forceNew": true})
 	ce := c.wait("connect_error", "p1", nil)
 	if ce.Message != "unauthorized" {
 		t.Fatalf("connect_error %+v", ce)
@@ -257,7 +274,7 @@ func testClientFeatures(t *testing.T, srv *socketio.Server, c *jsClient, final s
 	// The client delivered the middleware's event before "connect".
 	jsonEqual(t, "session", c.waitEvent("p2", "session").Args, `["early"]`)
 	c.waitEvent("p2", "welcome")
-	c.send(map[string]any{"op": "open", "name": "x", "nsp": "/nope"})
+	c.send(map[string]any{"op": "open", "name": "x", "nsp": "/nope", "forceNew": true})
 	if l := c.wait("connect_error", "x", nil); l.Message != "Invalid namespace" {
 		t.Fatalf("connect_error %+v", l)
 	}
@@ -287,13 +304,31 @@ func testClientFeatures(t *testing.T, srv *socketio.Server, c *jsClient, final s
 		t.Fatalf("server side %q", got)
 	}
 
+	// Disconnect(true) disconnects every namespace of the connection, then
+	// closes it.
+	c.send(map[string]any{"op": "emit", "name": "d", "event": "bye-all"})
+	for _, name := range []string{"d", "p2"} {
+		l := c.wait("disconnect", name, nil)
+		// Over polling, engineio answers the held GET with the DISCONNECT
+		// packets and the close packet together (Node sends the close in the
+		// next response), and the client handles the close first.
+		if l.Reason != "io server disconnect" && (final != "polling" || l.Reason != "transport close") {
+			t.Fatalf("%s: reason %q", name, l.Reason)
+		}
+	}
+
 	// Close: the client sees its transport close.
+	c.send(map[string]any{"op": "open", "name": "e", "nsp": "/", "forceNew": true})
+	c.wait("connect", "e", nil)
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := srv.Close(sctx); err != nil {
 		t.Fatal(err)
 	}
-	if l := c.wait("disconnect", "p2", nil); l.Reason != "transport close" {
+	// A polling client whose GET was not held at that moment gets an HTTP
+	// error for its next one instead of the close packet.
+	if l := c.wait("disconnect", "e", nil); l.Reason != "transport close" &&
+		(final != "polling" || l.Reason != "transport error") {
 		t.Fatalf("after Close: %q", l.Reason)
 	}
 }

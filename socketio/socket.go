@@ -64,7 +64,6 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 		conn:      c,
 		handshake: newHandshake(c, auth),
 		closed:    make(chan struct{}),
-		handlers:  make(map[string][]listener),
 	}
 	s.queue.init(nsp.srv.opts.MaxPendingEvents, nsp.srv.log)
 	return s
@@ -149,6 +148,9 @@ func (s *Socket) Once(event string, handler func(*Event)) {
 
 func (s *Socket) addListener(event string, fn func(*Event), once bool) {
 	s.mu.Lock()
+	if s.handlers == nil {
+		s.handlers = make(map[string][]listener)
+	}
 	s.handlers[event] = append(s.handlers[event], listener{fn: fn, once: once})
 	s.mu.Unlock()
 }
