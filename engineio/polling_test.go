@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -354,4 +355,28 @@ func TestPollingServerClose(t *testing.T) {
 	}
 	h.waitClose(t)
 	expectUnknown(t, ts.URL, sid)
+}
+
+func TestPollingTruncatedPost(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, nil)
+	sid := handshake(t, ts.URL)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := "POST /engine.io/?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4only-part"
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if reason := h.waitClose(t); reason != ReasonTransportError {
+		t.Fatalf("reason %q", reason)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.messages) != 0 {
+		t.Fatalf("partial body delivered: %v", h.messages)
+	}
 }

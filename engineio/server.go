@@ -76,7 +76,8 @@ func (srv *Server) ClientsCount() int {
 // Close closes every session with ReasonServerShuttingDown (queued packets
 // are flushed first where a transport can take them) and waits until every
 // OnClose has returned and every connection is closed, or ctx is done.
-// Requests arriving afterwards are answered 503.
+// Requests arriving afterwards are answered 503. Call it before
+// http.Server.Shutdown, which waits for held polling requests.
 func (srv *Server) Close(ctx context.Context) error {
 	srv.mu.Lock()
 	if srv.closed {

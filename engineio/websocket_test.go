@@ -214,3 +214,21 @@ func TestSlowClientQueueBound(t *testing.T) {
 		t.Fatalf("reason %q", reason)
 	}
 }
+
+func TestWebSocketTruncatedFrame(t *testing.T) {
+	t.Parallel()
+	h, _, c, _ := openWS(t, nil)
+	// a 100-byte masked text frame of which only 10 bytes arrive
+	if _, err := c.conn.Write(append([]byte{0x81, 0x80 | 100, 1, 2, 3, 4}, make([]byte, 10)...)); err != nil {
+		t.Fatal(err)
+	}
+	c.conn.Close()
+	if reason := h.waitClose(t); reason != ReasonTransportClose {
+		t.Fatalf("reason %q", reason)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.messages) != 0 {
+		t.Fatalf("partial frame delivered: %v", h.messages)
+	}
+}
