@@ -2,7 +2,6 @@ package engineio
 
 import (
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"sync"
@@ -113,7 +112,7 @@ func writePayload(w http.ResponseWriter, pkts []Packet) {
 
 // servePost processes every packet of a polling POST before answering "ok" (A7).
 func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/octet-stream" {
+	if r.Header.Get("Content-Type") == "application/octet-stream" { // binary payloads are EIO3 only
 		w.WriteHeader(http.StatusBadRequest)
 		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "invalid content"}, 0)
 		return

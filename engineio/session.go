@@ -20,8 +20,8 @@ const (
 // defaultCloseTimeout bounds an orderly close (Node's polling closeTimeout).
 const defaultCloseTimeout = 30 * time.Second
 
-// noopInterval is how often a pending GET is released with a noop while an
-// upgrade is being probed (Node's check interval).
+// noopInterval is how long a GET is held while an upgrade is being probed
+// before it is answered with a noop (Node's check interval).
 const noopInterval = 100 * time.Millisecond
 
 // Session is one Engine.IO connection (a "socket" in the JS server).
@@ -119,10 +119,12 @@ func (s *Session) Data() any {
 }
 
 // Send queues all msgs atomically, in order, and never blocks. It returns
-// ErrQueueFull (nothing queued) when the bounds MaxQueuePackets or
-// MaxQueueBytes would be exceeded (a message alone in the queue is always
-// accepted), and ErrClosed once the session is closing. msgs' Data must not
-// be modified afterwards; it may be shared between sessions.
+// ErrQueueFull (nothing queued) when MaxQueuePackets or MaxQueueBytes would
+// be exceeded (into an empty queue, only MaxQueuePackets applies, so a large
+// message can always go), and ErrClosed once the session is closing. A
+// client that keeps the queue full does not read: the caller should close
+// the session. msgs' Data must not be modified afterwards; it may be shared
+// between sessions.
 func (s *Session) Send(msgs ...Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
