@@ -1,7 +1,14 @@
 package engineio
 
 import (
+	"bufio"
+	"net"
+	"net/http"
 	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
 	"testing"
 )
 
@@ -47,4 +54,69 @@ func TestPollingEcho(t *testing.T) {
 	if r.status != 200 || r.body != "4test1\x1e4test2\x1ebAQID" {
 		t.Fatalf("GET: %d %q", r.status, r.body)
 	}
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	t.Parallel()
+	o := NewServer(newEchoHandler(), nil).Options()
+	if o.Path != "/engine.io/" || o.PingInterval != 25*time.Second || o.PingTimeout != 20*time.Second ||
+		o.UpgradeTimeout != 10*time.Second || o.MaxHTTPBufferSize != 1e6 || o.MaxQueuePackets != 1024 ||
+		o.MaxQueueBytes != 2e6 || o.Logger == nil || o.CORS != nil || o.Cookie != nil ||
+		strings.Join(o.Transports, ",") != "polling,websocket" {
+		t.Fatalf("defaults %+v", o)
+	}
+	o = NewServer(newEchoHandler(), &ServerOptions{Path: "/socket.io", Cookie: &CookieOptions{Name: "sticky"}}).Options()
+	if o.Path != "/socket.io/" || *o.Cookie != (CookieOptions{Name: "sticky", Path: "/"}) {
+		t.Fatalf("options %+v %+v", o, o.Cookie)
+	}
+}
+
+func TestSessionAccessors(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	srv, ts := newTestServer(t, h, nil)
+	r := do(t, "GET", ts.URL+"/engine.io/?EIO=4&transport=polling&foo=bar", "", "X-Test", "yes")
+	s := srv.lookup(openRe.FindStringSubmatch(r.body)[1])
+	if s.Transport() != "polling" || s.Request().Header.Get("X-Test") != "yes" || s.Request().URL.Query().Get("foo") != "bar" {
+		t.Fatalf("session %v %v", s.Transport(), s.Request())
+	}
+	if s.Data() != nil {
+		t.Fatal("Data not nil")
+	}
+	s.SetData(42)
+	if s.Data() != 42 {
+		t.Fatal("Data lost")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.opened) != 1 || h.opened[0] != s || len(s.ID()) != 20 {
+		t.Fatalf("OnOpen %v, ID %q", h.opened, s.ID())
+	}
+}
+
+// Frames a client sends right behind its upgrade request (before reading the
+// 101) are not lost in net/http's buffer.
+func TestWebSocketPipelinedFrames(t *testing.T) {
+	t.Parallel()
+	_, ts := newTestServer(t, newEchoHandler(), nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var frame strings.Builder
+	_ = ws.WriteFrame(&frame, ws.MaskFrame(ws.NewTextFrame([]byte("4early"))))
+	req := "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + frame.String()
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", res, err)
+	}
+	c := &wsClient{t: t, conn: conn, br: br}
+	c.expectOpen()
+	c.expectText("4early")
 }
