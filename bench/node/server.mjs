@@ -115,7 +115,12 @@ const port = Number(opts.addr.slice(sep + 1));
 const io = new Server({ cors: { origin: true, credentials: true } });
 setupNamespaces(io);
 
-let stop;
+// Handlers first: uWebSockets.js calls the listen callback, which prints
+// "listening", synchronously.
+let stop = () => process.exit(0);
+process.on("SIGUSR2", () => globalThis.gc?.());
+process.on("SIGINT", () => stop());
+process.on("SIGTERM", () => stop());
 if (opts.engine === "uws") {
   const uws = loadNativeUWS();
   const app = uws.App();
@@ -146,6 +151,3 @@ if (opts.engine === "uws") {
   console.error(`server.mjs: unknown engine ${opts.engine} (want ws or uws)`);
   process.exit(2);
 }
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-process.on("SIGUSR2", () => globalThis.gc?.());
