@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -189,6 +190,37 @@ func TestDisconnectReasons(t *testing.T) {
 		t.Fatalf("reasons %q, want %q", all, want)
 	}
 	waitFor(t, "engine session closed", func() bool { return srv.Engine().ClientsCount() == 0 })
+}
+
+func TestReconnectRightAfterDisconnect(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	suiteHandlers(srv)
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	first := c.Connect("/custom", "")
+	c.Expect(`42/custom,["auth",{}]`)
+	c.Send(`41/custom,`, `40/custom,`)
+	second := c.Expect(`40/custom,{"sid":"*`, `42/custom,["auth",{}]`)[0]
+	if strings.Contains(second, first) {
+		t.Fatal("same socket id after reconnecting")
+	}
+}
+
+func TestJoinAfterDisconnectLeavesNoRoom(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	sockets := make(chan *Socket, 1)
+	srv.OnConnection(func(s *Socket) { sockets <- s })
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	s := <-sockets
+	c.Send(`41`)
+	<-s.closed
+	s.Join("late")
+	if ids, _ := srv.Of("/").Adapter().Sockets(context.Background(), []string{"late"}); len(ids) != 0 {
+		t.Fatalf("room late has %v", ids)
+	}
+	if rooms := s.Rooms(); len(rooms) != 0 {
+		t.Fatalf("closed socket still in %v", rooms)
+	}
 }
 
 func TestInvalidStateClosesConnection(t *testing.T) {

@@ -335,7 +335,15 @@ func (e Emitter) Compress(bool) Emitter { return e }
 func (e Emitter) Emit(event string, args ...any) error { return e.s.emit(event, args, e.volatile) }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s.adapterView(), rooms) }
+func (s *Socket) Join(rooms ...string) {
+	if !s.isOpen() {
+		return
+	}
+	s.nsp.adapter.AddAll(s.adapterView(), rooms)
+	if !s.isOpen() { // closed meanwhile, maybe after close left every room
+		s.nsp.adapter.DelAll(s.id)
+	}
+}
 
 // Leave removes the socket from rooms.
 func (s *Socket) Leave(rooms ...string) {
@@ -378,6 +386,7 @@ func (s *Socket) Disconnect(close bool) {
 	}
 	s.disconnecting = true
 	s.mu.Unlock()
+	s.conn.removeSocket(s)
 	if p, err := parser.NewDisconnect(s.nsp.name); err == nil {
 		_ = s.sendPacket(p, false)
 	}
@@ -426,6 +435,9 @@ func (s *Socket) onPacket(p *parser.Packet) {
 			fn(p)
 		}
 	case parser.Disconnect:
+		// Forgotten by the connection at once, like JS: the client may
+		// CONNECT again right away.
+		s.conn.removeSocket(s)
 		s.closeAsync(ReasonClientNamespaceDisconnect)
 	}
 }
@@ -511,15 +523,16 @@ func (s *Socket) close(reason string) {
 			fn(reason)
 		}
 	}
-	s.nsp.adapter.DelAll(s.id)
-	s.nsp.removeSocket(s)
-	s.conn.removeSocket(s)
-
 	s.mu.Lock()
 	s.state = stateClosed
 	s.acks = nil
 	onDisconnect := s.onDisconnect
 	s.mu.Unlock()
+	// Rooms are left after the state change: a racing Join sees it and
+	// cleans up after itself.
+	s.nsp.adapter.DelAll(s.id)
+	s.nsp.removeSocket(s)
+	s.conn.removeSocket(s)
 	close(s.closed)
 	if wasConnected {
 		s.nsp.srv.log.Debug("socketio: socket disconnected", "sid", s.id, "nsp", s.nsp.name, "reason", reason)
