@@ -120,6 +120,7 @@ type options struct {
 	duration time.Duration
 	write    string // RESULTS.md path
 	pin      bool
+	profile  string // directory for the Go server's CPU profiles
 	root     string
 }
 
@@ -133,6 +134,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "override the measured window of the timed cases")
 	flag.StringVar(&o.write, "write", "", "write the results table to this file (bench/RESULTS.md)")
 	flag.BoolVar(&o.pin, "pin", false, "pin the server to CPU 0 and the load generator to CPU 1 (taskset)")
+	flag.StringVar(&o.profile, "profile", "", "write the Go server's CPU profile of each run to this directory (CASE-repN.pprof)")
 	flag.Parse()
 	o.targets = splitList(targets)
 	o.only = splitList(only)
@@ -195,6 +197,16 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if len(todo) == 0 {
 		return errors.New("no case selected")
 	}
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return err
+		}
+		abs, err := filepath.Abs(o.profile)
+		if err != nil {
+			return err
+		}
+		o.profile = abs
+	}
 	bin, err := os.MkdirTemp("", "bench-compare-")
 	if err != nil {
 		return err
@@ -231,7 +243,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 					continue // a target that failed a case is not retried
 				}
 				fmt.Fprintf(out, "rep %d/%d %s %-8s ", rep+1, o.reps, c.ID, tgt)
-				r, err := runOne(ctx, o, bin, tgt, c)
+				r, err := runOne(ctx, o, bin, tgt, c, rep)
 				if err != nil {
 					if ctx.Err() != nil {
 						return ctx.Err()
@@ -292,8 +304,12 @@ func checkNode(root string) error {
 
 // runOne starts a fresh server, runs the load generator against it and
 // stops the server.
-func runOne(ctx context.Context, o options, bin, tgt string, c benchCase) (*loadgen.Result, error) {
-	srv, err := startServer(ctx, o, bin, tgt)
+func runOne(ctx context.Context, o options, bin, tgt string, c benchCase, rep int) (*loadgen.Result, error) {
+	var profile string
+	if o.profile != "" && tgt == goTarget {
+		profile = filepath.Join(o.profile, fmt.Sprintf("%s-rep%d.pprof", c.ID, rep+1))
+	}
+	srv, err := startServer(ctx, o, bin, tgt, profile)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +353,7 @@ type server struct {
 // startServer starts target tgt on a free port below 32768 (above it the
 // port may be taken as an ephemeral client port) and waits for the line
 // saying it listens.
-func startServer(ctx context.Context, o options, bin, tgt string) (*server, error) {
+func startServer(ctx context.Context, o options, bin, tgt, profile string) (*server, error) {
 	var lastErr error
 	for range 5 {
 		port, err := freePort()
@@ -349,6 +365,9 @@ func startServer(ctx context.Context, o options, bin, tgt string) (*server, erro
 		switch tgt {
 		case goTarget:
 			argv = []string{filepath.Join(bin, "benchserver"), "-addr", addr}
+			if profile != "" {
+				argv = append(argv, "-cpuprofile", profile)
+			}
 		case nodeWS, nodeUWS:
 			argv = []string{"node", "--expose-gc", "bench/node/server.mjs", "-addr", addr, "-engine", strings.TrimPrefix(tgt, "node-")}
 		}

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
 	redisURL := flag.String("redis", "", "Redis URL (redis://HOST:PORT): join the cluster of servers sharing it, Go and Node.js alike")
 	recovery := flag.Bool("recovery", false, "enable connection state recovery (not supported yet)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until exit (bench/)")
 	flag.Parse()
 	if *recovery {
 		fmt.Fprintln(os.Stderr, "benchserver: -recovery is not supported yet by this build")
@@ -55,8 +57,30 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	collectGarbageOnSIGUSR2()
-	if err := run(ctx, *addr, os.Stdout, factory); err != nil {
+	stopProfile := startCPUProfile(*cpuProfile)
+	err := run(ctx, *addr, os.Stdout, factory)
+	stopProfile()
+	if err != nil {
 		log.Fatal("benchserver: ", err)
+	}
+}
+
+// startCPUProfile writes a CPU profile (go tool pprof) to path, when set,
+// until the returned function is called.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		log.Fatal("benchserver: -cpuprofile: ", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 
