@@ -36,6 +36,10 @@ type ServerOptions struct {
 	// Cookie sets a cookie holding the sid on the polling handshake response.
 	// Default nil (no cookie).
 	Cookie *CookieOptions
+	// DisableHTTPCompression turns off gzip of polling responses of at
+	// least 1 KiB for clients that accept it (JS httpCompression=false).
+	// Default false (compression on, as in Node).
+	DisableHTTPCompression bool
 	// InitialPacket, when set, is sent as a message right after the open packet.
 	InitialPacket []byte
 	// MaxQueuePackets bounds the outbound queue of one session in packets.

@@ -1,9 +1,11 @@
 package engineio
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -86,7 +88,7 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 		pkts = []Packet{{Type: PacketType(reply - '0')}}
 	}
-	writePayload(w, pkts)
+	s.srv.writePayload(w, r, pkts)
 	if closing {
 		s.closeNow("", nil, 0) // keeps the orderly close reason
 	}
@@ -94,20 +96,52 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-func writePayload(w http.ResponseWriter, pkts []Packet) {
+// compressThreshold is Node's httpCompression threshold.
+const compressThreshold = 1024
+
+var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// writePayload answers a GET with pkts; like Node, a body of at least 1 KiB
+// is gzipped when the client accepts it and compression is not disabled.
+func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, pkts []Packet) {
 	bp := payloadPool.Get().(*[]byte)
 	b := AppendPayload((*bp)[:0], pkts...)
+	clear(pkts)
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
-	clear(pkts)
+	if len(b) >= compressThreshold && !srv.opts.DisableHTTPCompression && acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		h.Add("Vary", "Accept-Encoding")
+		zw := gzipPool.Get().(*gzip.Writer)
+		zw.Reset(w)
+		_, _ = zw.Write(b)
+		_ = zw.Close()
+		zw.Reset(nil)
+		gzipPool.Put(zw)
+	} else {
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b)
+	}
 	if cap(b) <= 64<<10 {
 		*bp = b[:0]
 		payloadPool.Put(bp)
 	}
+}
+
+// acceptsGzip reports whether r's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if strings.EqualFold(strings.TrimSpace(name), "gzip") || strings.TrimSpace(name) == "*" {
+				q := strings.ReplaceAll(params, " ", "")
+				return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+			}
+		}
+	}
+	return false
 }
 
 // servePost processes every packet of a polling POST before answering "ok" (A7).

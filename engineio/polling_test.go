@@ -380,3 +380,45 @@ func TestPollingTruncatedPost(t *testing.T) {
 		t.Fatalf("partial body delivered: %v", h.messages)
 	}
 }
+
+func TestPollingCompression(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, nil)
+	sid := handshake(t, ts.URL)
+	big := "4" + strings.Repeat("abc", 400)
+	do(t, "POST", pollURL(ts.URL, sid), big+"\x1e4small")
+	// Go's transport asks for gzip and decompresses transparently.
+	res, err := http.Get(pollURL(ts.URL, sid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !res.Uncompressed || string(body) != big+"\x1e4small" {
+		t.Fatalf("compressed=%v body %d bytes", res.Uncompressed, len(body))
+	}
+	// small payloads and clients not accepting gzip get plain bodies
+	do(t, "POST", pollURL(ts.URL, sid), "4small")
+	if r := do(t, "GET", pollURL(ts.URL, sid), "", "Accept-Encoding", "gzip"); r.header.Get("Content-Encoding") != "" || r.body != "4small" {
+		t.Fatalf("small payload: %v %q", r.header, r.body)
+	}
+	do(t, "POST", pollURL(ts.URL, sid), big)
+	if r := do(t, "GET", pollURL(ts.URL, sid), "", "Accept-Encoding", "gzip;q=0, identity"); r.header.Get("Content-Encoding") != "" || r.body != big {
+		t.Fatalf("gzip refused: %v %d", r.header, len(r.body))
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"": false, "gzip": true, "deflate, gzip;q=1.0, *;q=0.5": true, "br": false,
+		"GZIP": true, "gzip;q=0": false, "*": true, "identity": false} {
+		r, _ := http.NewRequest("GET", "/", nil)
+		if v != "" {
+			r.Header.Set("Accept-Encoding", v)
+		}
+		if got := acceptsGzip(r); got != want {
+			t.Errorf("%q: %v, want %v", v, got, want)
+		}
+	}
+}

@@ -138,7 +138,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s := srv.lookup(sid)
 		if s == nil {
 			if !upgrade && r.Method == http.MethodGet && transport == transportPolling && srv.takeLingering(sid) {
-				writePayload(w, []Packet{{Type: PacketNoop}})
+				srv.writePayload(w, r, []Packet{{Type: PacketNoop}})
 				return
 			}
 			srv.reject(w, r, upgrade, requestError(CodeUnknownSID))
