@@ -140,6 +140,12 @@ type Session struct {
 	PID   string
 	Rooms []string
 	Data  any
+	// Offset is a position in the adapter's packet stream. Given to
+	// PersistSession, it is where the socket's session started (see
+	// Recoverer.Offset; "" when unknown): a client that sends no offset is
+	// restored from there. Returned by RestoreSession, it is the offset the
+	// missed packets start after.
+	Offset string
 	// MissedPackets are the EVENT packets broadcast to the session while it
 	// was away, filled by RestoreSession.
 	MissedPackets []*parser.Packet
@@ -193,7 +199,9 @@ type Adapter interface {
 	// state recovery.
 	PersistSession(s *Session)
 	// RestoreSession returns the stored session pid with the packets missed
-	// since offset, or nil when it cannot be restored.
+	// since offset, or nil when it cannot be restored (with an error saying
+	// why, e.g. ErrSessionUnknown or ErrOffsetUnknown, when the adapter
+	// stores sessions).
 	RestoreSession(ctx context.Context, pid, offset string) (*Session, error)
 }
 

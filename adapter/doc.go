@@ -9,7 +9,9 @@
 // one Adapter per namespace with a Factory; this package never imports the
 // server. NewInMemory is the single-server adapter; a cluster adapter (Redis)
 // forwards operations to the other servers and runs the local part, which it
-// can delegate to an InMemory.
+// can delegate to an InMemory. NewSessionAware is the in-memory adapter with
+// connection state recovery: it stores sessions and packets (bounded in time,
+// count and bytes) and implements Recoverer.
 //
 // # Concurrency
 //

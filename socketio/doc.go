@@ -48,6 +48,12 @@
 // Socket.Connected under its read lock). None is held while user code runs
 // or while sending to the Engine.IO session.
 //
+// Connection state recovery (ConnectionStateRecovery) runs on the socket's
+// task goroutine: the adapter calls that restore a session, then the missed
+// events, then the CONNECT reply. While a socket is being restored, the
+// adapter's deliveries to it are held under Socket.mu and sent after the
+// missed events (see recovery.go).
+//
 // Encoding: an emitted packet is encoded once; a broadcast shares the same
 // bytes between every recipient.
 package socketio

@@ -94,6 +94,10 @@ func (n *Namespace) handlers() ([]func(*Socket) error, []func(*Socket)) {
 // CONNECT reply, then the connection handlers.
 func (n *Namespace) connect(s *Socket) {
 	mws, onConn := n.handlers()
+	r := n.startSession(s)
+	if r != nil && !n.srv.opts.ConnectionStateRecovery.RunMiddlewares {
+		mws = nil // JS skipMiddlewares
+	}
 	for _, mw := range mws {
 		if err := runMiddleware(mw, s); err != nil {
 			message, data := err.Error(), any(nil)
@@ -114,11 +118,18 @@ func (n *Namespace) connect(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	n.mu.Unlock()
-	s.mu.Lock()
-	s.state = stateConnected
-	s.mu.Unlock()
-	s.Join(s.id)
-	p, _ := parser.NewConnect(n.name, map[string]string{"sid": s.id})
+	p, _ := parser.NewConnect(n.name, s.connectReply())
+	if r != nil {
+		// Missed events first, as in JS, then the CONNECT reply.
+		if !s.sendMissed(r) {
+			return
+		}
+	} else {
+		s.mu.Lock()
+		s.state = stateConnected
+		s.mu.Unlock()
+		s.Join(s.id)
+	}
 	_ = s.conn.send(encode(p).msgs, false)
 	for _, fn := range onConn {
 		fn(s)

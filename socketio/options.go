@@ -28,8 +28,14 @@ type ServerOptions struct {
 	// ConnectTimeout closes a connection that joined no namespace within it,
 	// with reason "forced server close". Default 45s.
 	ConnectTimeout time.Duration
-	// Adapter creates the adapter of each namespace. Default adapter.NewInMemory.
+	// Adapter creates the adapter of each namespace. Default
+	// adapter.NewInMemory, or adapter.NewSessionAware when
+	// ConnectionStateRecovery is set.
 	Adapter adapter.Factory
+	// ConnectionStateRecovery, when set, lets a client that lost its
+	// connection get back its socket id, rooms, data and the events it
+	// missed. Default nil (off).
+	ConnectionStateRecovery *ConnectionStateRecovery
 	// CleanupEmptyChildNamespaces removes a child of a dynamic namespace when
 	// its last socket leaves. Default false.
 	CleanupEmptyChildNamespaces bool
@@ -81,6 +87,22 @@ type ServerOptions struct {
 	Logger *slog.Logger
 }
 
+// ConnectionStateRecovery configures connection state recovery (JS
+// connectionStateRecovery). It needs an adapter that stores sessions and
+// packets: the default in-memory one does, and so does adapter/redisstreams
+// across servers.
+type ConnectionStateRecovery struct {
+	// MaxDisconnectionDuration is how long a disconnected session and the
+	// packets sent meanwhile are kept. Default 2 minutes.
+	MaxDisconnectionDuration time.Duration
+	// RunMiddlewares runs the namespace middlewares for a recovered socket
+	// too. Default false: they are skipped (JS skipMiddlewares: true).
+	RunMiddlewares bool
+}
+
+// DefaultMaxDisconnectionDuration is ConnectionStateRecovery's default.
+const DefaultMaxDisconnectionDuration = 2 * time.Minute
+
 func (o *ServerOptions) withDefaults() ServerOptions {
 	var r ServerOptions
 	if o != nil {
@@ -94,6 +116,18 @@ func (o *ServerOptions) withDefaults() ServerOptions {
 	}
 	if r.ConnectTimeout <= 0 {
 		r.ConnectTimeout = DefaultConnectTimeout
+	}
+	if r.ConnectionStateRecovery != nil {
+		csr := *r.ConnectionStateRecovery
+		if csr.MaxDisconnectionDuration <= 0 {
+			csr.MaxDisconnectionDuration = DefaultMaxDisconnectionDuration
+		}
+		r.ConnectionStateRecovery = &csr
+		if r.Adapter == nil {
+			r.Adapter = adapter.NewSessionAware(&adapter.SessionAwareOptions{
+				MaxDisconnectionDuration: csr.MaxDisconnectionDuration,
+			})
+		}
 	}
 	if r.Adapter == nil {
 		r.Adapter = adapter.NewInMemory

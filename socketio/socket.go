@@ -42,6 +42,10 @@ type Socket struct {
 	handshake *Handshake
 	queue     taskQueue
 	closed    chan struct{} // closed once the socket is disconnected
+	// Connection state recovery, set on the task goroutine before the
+	// socket is connected: private id, offset of the session start.
+	pid        string
+	baseOffset string
 
 	mu              sync.Mutex
 	state           socketState
@@ -55,6 +59,8 @@ type Socket struct {
 	onDisconnecting []func(reason string)
 	onDisconnect    []func(reason string)
 	acks            map[uint64]func(*parser.Packet)
+	recovered       bool
+	held            *heldDeliveries // non-nil while the socket is being restored
 }
 
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
@@ -239,6 +245,12 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 	p, err := parser.NewEvent(s.nsp.name, event, args)
 	if err != nil {
 		return err
+	}
+	if s.nsp.srv.opts.ConnectionStateRecovery != nil && s.Connected() {
+		// Through the adapter, so that the event is stored and gets an offset.
+		return s.nsp.adapter.Broadcast(context.Background(), p, adapter.BroadcastOptions{
+			Rooms: []string{s.id}, Flags: adapter.Flags{Volatile: volatile},
+		})
 	}
 	s.notifyOutgoing(p, event)
 	return s.sendPacket(p, volatile)
@@ -515,6 +527,7 @@ func (s *Socket) close(reason string) {
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
 	s.disconnecting = true
+	s.held = nil
 	onDisconnecting := s.onDisconnecting
 	s.mu.Unlock()
 
@@ -522,6 +535,7 @@ func (s *Socket) close(reason string) {
 		for _, fn := range onDisconnecting {
 			fn(reason)
 		}
+		s.persist(reason)
 	}
 	s.mu.Lock()
 	s.state = stateClosed
@@ -554,23 +568,38 @@ func (a *adapterSocket) ID() string                    { return a.id }
 func (a *adapterSocket) Handshake() *adapter.Handshake { return a.handshake }
 func (a *adapterSocket) Rooms() []string               { return a.s().Rooms() }
 func (a *adapterSocket) Data() any                     { return a.s().Data() }
-func (a *adapterSocket) Connected() bool               { return a.s().Connected() }
-func (a *adapterSocket) Join(rooms ...string)          { a.s().Join(rooms...) }
-func (a *adapterSocket) Leave(rooms ...string)         { a.s().Leave(rooms...) }
-func (a *adapterSocket) Disconnect(close bool)         { a.s().Disconnect(close) }
+func (a *adapterSocket) Connected() bool {
+	s := a.s()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateConnected || s.held != nil
+}
+func (a *adapterSocket) Join(rooms ...string)  { a.s().Join(rooms...) }
+func (a *adapterSocket) Leave(rooms ...string) { a.s().Leave(rooms...) }
+func (a *adapterSocket) Disconnect(close bool) { a.s().Disconnect(close) }
 func (a *adapterSocket) ExpectAck(id uint64, fn func(*parser.Packet)) bool {
 	return a.s().expectAck(id, fn)
 }
 
 func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 	s := a.s()
+	pp := p.(*prepared)
 	s.mu.Lock()
+	if s.held != nil {
+		ok := s.holdLocked(pp, flags)
+		s.mu.Unlock()
+		return ok
+	}
 	connected, listeners := s.state == stateConnected, s.anyOut
 	s.mu.Unlock()
 	if !connected {
 		return false
 	}
-	pp := p.(*prepared)
+	return s.deliver(pp, flags, listeners)
+}
+
+// deliver notifies the outgoing listeners and queues pp for the client.
+func (s *Socket) deliver(pp *prepared, flags adapter.Flags, listeners []func(*Event)) bool {
 	if len(listeners) > 0 && pp.name != "" {
 		e := newEvent(s, pp.pkt, pp.name)
 		for _, fn := range listeners {
