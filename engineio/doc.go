@@ -20,10 +20,10 @@
 //
 // Goroutines: polling uses none of its own; a held GET waits on its own
 // request goroutine and writes the whole queue as one payload when woken.
-// A WebSocket has one read goroutine and a writer
-// goroutine started on demand that writes every queued frame in one
-// write/writev and exits when the queue is empty. Heartbeat, upgrade and
-// close deadlines are time.AfterFunc timers.
+// A WebSocket has one read goroutine and a writer goroutine started on
+// demand that writes every queued frame in one write/writev and exits when
+// the queue is empty. Heartbeat, upgrade and close deadlines are
+// time.AfterFunc timers.
 //
 // Handler calls for one session never overlap and come in order: they are
 // made while holding the session's dispatch token (recvMu), taken by the
