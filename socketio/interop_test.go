@@ -88,6 +88,13 @@ func (c *jsClient) wait(event, name string, match func(jsLine) bool) jsLine {
 	}
 }
 
+// answer sets the client's reply to the server's acks of event ev.
+func (c *jsClient) answer(name, ev string, args any) {
+	c.t.Helper()
+	c.send(map[string]any{"op": "answer", "name": name, "event": ev, "args": args})
+	c.wait("answered", name, func(l jsLine) bool { return l.Ev == ev })
+}
+
 func (c *jsClient) waitEvent(name, ev string) jsLine {
 	c.t.Helper()
 	return c.wait("event", name, func(l jsLine) bool { return l.Ev == ev })
@@ -207,7 +214,7 @@ func testClientFeatures(t *testing.T, srv *socketio.Server, c *jsClient, final s
 	jsonEqual(t, "echo", c.waitEvent("a", "echo").Args, args)
 	c.send(map[string]any{"op": "emitWithAck", "name": "a", "event": "echo", "seq": 1, "args": json.RawMessage(`[{"$bin":"/w=="},2]`)})
 	jsonEqual(t, "ack", c.wait("ack", "a", nil).Reply, `{"$bin":"/w=="}`)
-	c.send(map[string]any{"op": "answer", "name": "a", "event": "question", "args": json.RawMessage(`["forty-two",{"$bin":"Kg=="}]`)})
+	c.answer("a", "question", json.RawMessage(`["forty-two",{"$bin":"Kg=="}]`))
 	c.send(map[string]any{"op": "emit", "name": "a", "event": "ask", "args": json.RawMessage(`["q?"]`)})
 	q := c.waitEvent("a", "question")
 	if !q.WithAck {
@@ -231,9 +238,8 @@ func testClientFeatures(t *testing.T, srv *socketio.Server, c *jsClient, final s
 	jsonEqual(t, "a news", c.waitEvent("a", "news").Args, `["not for room"]`)
 
 	// Broadcast with acks collects the first argument of each client.
-	c.send(map[string]any{"op": "answer", "name": "a", "event": "poll", "args": []any{"from a", "extra"}})
-	c.send(map[string]any{"op": "answer", "name": "b", "event": "poll", "args": []any{"from b"}})
-	time.Sleep(50 * time.Millisecond) // let the client store the answers
+	c.answer("a", "poll", []any{"from a", "extra"})
+	c.answer("b", "poll", []any{"from b"})
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	replies, err := srv.EmitWithAck(actx, "poll", 1)
 	cancel()
@@ -252,9 +258,8 @@ func testClientFeatures(t *testing.T, srv *socketio.Server, c *jsClient, final s
 	}
 
 	// A client that does not answer: the partial replies and a timeout.
-	c.send(map[string]any{"op": "answer", "name": "a", "event": "slow", "args": []any{"quick"}})
-	time.Sleep(50 * time.Millisecond)
-	actx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+	c.answer("a", "slow", []any{"quick"})
+	actx, cancel = context.WithTimeout(ctx, 1500*time.Millisecond)
 	replies, err = srv.EmitWithAck(actx, "slow")
 	cancel()
 	if !errors.Is(err, socketio.ErrTimeout) || len(replies) != 1 {

@@ -73,6 +73,7 @@ for await (const cmd of commands()) {
     }
     case "answer":
       answers.set(cmd.name + "/" + cmd.event, cmd.args);
+      emit("answered", { name: cmd.name, ev: cmd.event });
       break;
     case "disconnect":
       s.disconnect();
