@@ -451,6 +451,13 @@ func TestMultiplex(t *testing.T) {
 	root.Connect()
 	chat.Connect()
 	waitFor(t, "both sockets", func() bool { return root.Connected() && chat.Connected() })
+	pings := make(chan struct{}, 10)
+	m.OnPing(func() { pings <- struct{}{} })
+	select {
+	case <-pings:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ping event")
+	}
 	if opens.Load() != 1 {
 		t.Fatalf("%d connections", opens.Load())
 	}

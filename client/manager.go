@@ -49,6 +49,7 @@ type managerHandlers struct {
 	open             []func()
 	close            []func(reason string)
 	err              []func(error)
+	ping             []func()
 	reconnectAttempt []func(attempt int)
 	reconnect        []func(attempt int)
 	reconnectError   []func(error)
@@ -160,6 +161,9 @@ func (m *Manager) OnError(fn func(error)) {
 	m.on(func(h *managerHandlers) { h.err = append(h.err, fn) })
 }
 
+// OnPing registers a callback for each ping of the server.
+func (m *Manager) OnPing(fn func()) { m.on(func(h *managerHandlers) { h.ping = append(h.ping, fn) }) }
+
 // OnReconnectAttempt registers a callback for each reconnection attempt
 // (numbered from 1).
 func (m *Manager) OnReconnectAttempt(fn func(attempt int)) {
@@ -225,6 +229,7 @@ func (m *Manager) dial(ctx context.Context, cancel context.CancelFunc, gen uint6
 	opts := m.engine
 	opts.OnMessage = ec.onMessage
 	opts.OnClose = ec.onClose
+	opts.OnPing = func() { emitTo(m, func(h *managerHandlers) []func() { return h.ping }, func(fn func()) { fn() }) }
 	c, err := engineio.Dial(ctx, m.url, &opts)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("%w: %w", ErrTimeout, err)

@@ -80,6 +80,9 @@ type DialOptions struct {
 	// a goroutine of the connection. Blocking it delays reading (and so the
 	// heartbeat). Default: messages are dropped.
 	OnMessage func(Message)
+	// OnPing is called for each ping of the server, on the goroutine and
+	// with the guarantees of OnMessage. Default none.
+	OnPing func()
 	// OnClose is called once, after the last OnMessage, with the JS reason
 	// ("transport close", "transport error", "ping timeout", "parse error",
 	// "forced close" after Close) and its cause, if any.
@@ -489,6 +492,11 @@ func (c *ClientConn) onPacket(p Packet) bool {
 			c.queue = append(c.queue, Packet{Type: PacketPong, Data: p.Data})
 			c.startWriterLocked()
 		}
+		c.mu.Unlock()
+		if c.opts.OnPing != nil {
+			c.opts.OnPing()
+		}
+		return true
 	case PacketClose:
 		c.mu.Unlock()
 		c.fail(ReasonTransportClose, nil)
