@@ -40,12 +40,12 @@ func Connect(ctx context.Context, rawURL string, opts *Options) (*Socket, error)
 func (s *Socket) ConnectWait(ctx context.Context) error {
 	hook := make(chan hookEvent, 16)
 	s.mu.Lock()
-	s.hook = hook
-	connected := s.conn != nil
-	s.mu.Unlock()
-	if connected {
+	if s.conn != nil {
+		s.mu.Unlock()
 		return nil
 	}
+	s.hook = hook
+	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		s.hook = nil

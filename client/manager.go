@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,7 +145,7 @@ func (m *Manager) socketList() []*Socket {
 	for _, s := range m.sockets {
 		socks = append(socks, s)
 	}
-	slices.SortFunc(socks, func(a, b *Socket) int { return a.created - b.created })
+	slices.SortFunc(socks, func(a, b *Socket) int { return cmp.Compare(a.created, b.created) })
 	return socks
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed9706/socketio/engineio"
@@ -20,7 +21,7 @@ type Socket struct {
 	m       *Manager
 	nsp     string
 	opts    SocketOptions
-	created int // creation order, for stable iteration
+	created int64 // creation order, for stable iteration
 
 	mu         sync.Mutex
 	hook       chan<- hookEvent // Connect waits on it
@@ -70,17 +71,10 @@ type hookEvent struct {
 	fatal     bool // the socket gave up
 }
 
-var socketCount struct {
-	sync.Mutex
-	n int
-}
+var socketSeq atomic.Int64 // creation order of sockets
 
 func newSocket(m *Manager, nsp string, opts *SocketOptions) *Socket {
-	socketCount.Lock()
-	socketCount.n++
-	n := socketCount.n
-	socketCount.Unlock()
-	return &Socket{m: m, nsp: nsp, opts: opts.withDefaults(), created: n, acks: make(map[uint64]*ackEntry),
+	return &Socket{m: m, nsp: nsp, opts: opts.withDefaults(), created: socketSeq.Add(1), acks: make(map[uint64]*ackEntry),
 		handlers: socketHandlers{events: make(map[string][]func(*Event))}}
 }
 

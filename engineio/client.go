@@ -197,7 +197,6 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*ClientConn, e
 		c.hc = &http.Client{Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			TLSClientConfig:     o.TLSConfig,
-			ForceAttemptHTTP2:   false,
 			MaxIdleConnsPerHost: 2,
 		}}
 		c.ownHC = true
