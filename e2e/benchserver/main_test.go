@@ -135,7 +135,7 @@ func TestContractMainNamespace(t *testing.T) {
 			}
 			a.Expect(`437[{"error":null,"responses":["answer","answer"]}]`)
 			// b stays silent this time.
-			a.Send(`428["request","r",100,"q"]`)
+			a.Send(`428["request","r",1000,"q"]`)
 			for i, c := range []*rawclient.Client{a, b} {
 				p := c.Next()
 				m := regexp.MustCompile(`^42(\d+)\["request","q"\]$`).FindStringSubmatch(p)
