@@ -1,11 +1,8 @@
 package redisadapter
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 
@@ -183,80 +180,6 @@ func decodeMessage(b []byte) (any, error) {
 	return decodeMsgpack(b)
 }
 
-// parseJSON parses JSON into a tree. With attachments, Socket.IO
-// placeholders ({"_placeholder":true,"num":n}) become the attachment bytes.
-func parseJSON(data []byte, attachments [][]byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	v, err := parseJSONValue(d, attachments, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, errors.New("redisadapter: trailing data after JSON value")
-	}
-	return v, nil
-}
-
-func parseJSONValue(d *json.Decoder, attachments [][]byte, depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, errDepth
-	}
-	tok, err := d.Token()
-	if err != nil {
-		return nil, fmt.Errorf("redisadapter: invalid JSON: %w", err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '[':
-			arr := []any{}
-			for d.More() {
-				v, err := parseJSONValue(d, attachments, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			_, err := d.Token()
-			return arr, err
-		case '{':
-			o := &object{}
-			for d.More() {
-				k, err := d.Token()
-				if err != nil {
-					return nil, err
-				}
-				v, err := parseJSONValue(d, attachments, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				o.set(k.(string), v)
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, err
-			}
-			if attachments != nil && o.get("_placeholder") == true {
-				n, ok := num(o.get("num"))
-				if !ok || n < 0 || n >= float64(len(attachments)) || n != math.Trunc(n) {
-					return nil, errors.New("redisadapter: invalid attachment placeholder")
-				}
-				return attachments[int(n)], nil
-			}
-			return o, nil
-		}
-	case json.Number:
-		f, err := strconv.ParseFloat(string(t), 64)
-		if err != nil && !math.IsInf(f, 0) { // JSON.parse turns huge numbers into Infinity
-			return nil, fmt.Errorf("redisadapter: invalid number %s", t)
-		}
-		return f, nil
-	case string, bool, nil:
-		return t, nil
-	}
-	return nil, fmt.Errorf("redisadapter: unexpected JSON token %v", tok)
-}
-
 // jsonWriter writes a tree as JSON.stringify would. In packet mode, []byte
 // becomes a placeholder and an attachment (what socket.io-parser does);
 // otherwise it is written as Buffer.toJSON: {"type":"Buffer","data":[...]}.
@@ -279,9 +202,9 @@ func (w *jsonWriter) value(v any) {
 	case bool:
 		w.buf = strconv.AppendBool(w.buf, v)
 	case float64:
-		w.buf, _ = parser.AppendMarshal(w.buf, v)
+		w.buf = appendJSNumber(w.buf, v)
 	case string:
-		w.buf, _ = parser.AppendMarshal(w.buf, v)
+		w.buf = appendJSString(w.buf, v)
 	case rawJSON:
 		if len(v) == 0 {
 			w.buf = append(w.buf, "null"...)
@@ -324,7 +247,7 @@ func (w *jsonWriter) value(v any) {
 				w.buf = append(w.buf, ',')
 			}
 			first = false
-			w.buf, _ = parser.AppendMarshal(w.buf, k)
+			w.buf = appendJSString(w.buf, k)
 			w.buf = append(w.buf, ':')
 			w.value(v.vals[i])
 		}
