@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -528,5 +529,56 @@ func TestConnectPayload(t *testing.T) {
 	s.pid = "p"
 	if _, err := s.connectPayloadLocked("not an object"); err == nil {
 		t.Fatal("a string auth was accepted")
+	}
+}
+
+func TestConnectionStateRecovery(t *testing.T) {
+	for _, tc := range transportCases {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := make(chan string, 100)
+			opts := fastOpts()
+			opts.ConnectionStateRecovery = &socketio.ConnectionStateRecovery{}
+			ts := startServer(t, opts, func(srv *socketio.Server) {
+				srv.Of("/").OnConnection(func(s *socketio.Socket) {
+					seen <- fmt.Sprint("connection recovered=", s.Recovered())
+					s.OnDisconnect(func(reason string) { seen <- "server disconnect " + reason })
+				})
+			})
+			mo := quickReconnect(tc.transports)
+			mo.ReconnectionDelay, mo.ReconnectionDelayMax = 300*time.Millisecond, 300*time.Millisecond
+			s := connect(t, ts.URL(), &Options{ManagerOptions: mo})
+			expectSeen(t, seen, "connection recovered=false")
+			m := s.Manager()
+			waitFor(t, "transport "+tc.final, func() bool { return m.Transport() == tc.final })
+			ev := newEvents()
+			s.On("news", func(e *Event) {
+				var text string
+				_ = e.Args(&text)
+				ev.add(fmt.Sprintf("news %s %d", text, e.Len())) // the server appends the offset
+			})
+			s.OnConnect(func() { ev.add("connect") })
+			id := s.ID()
+			ts.mu.Lock()
+			srv := ts.srv
+			ts.mu.Unlock()
+
+			_ = srv.Of("/").Emit("news", "one")
+			ev.expect(t, "news one 2")
+			m.mu.Lock()
+			ec := m.conn
+			m.mu.Unlock()
+			ec.c.Close() // the connection drops; the Manager reconnects
+			expectSeen(t, seen, "server disconnect transport close")
+			_ = srv.Of("/").Emit("news", "two") // missed
+			got := []string{ev.next(t), ev.next(t)}
+			slices.Sort(got)
+			if got[0] != "connect" || got[1] != "news two 2" {
+				t.Fatalf("after recovery: %q", got)
+			}
+			expectSeen(t, seen, "connection recovered=true")
+			if !s.Recovered() || s.ID() != id {
+				t.Fatalf("client: recovered %v, id %q -> %q", s.Recovered(), id, s.ID())
+			}
+		})
 	}
 }

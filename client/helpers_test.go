@@ -118,6 +118,18 @@ func (e *events) expect(t *testing.T, want string) {
 	}
 }
 
+// next returns the next recorded event.
+func (e *events) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case got := <-e.ch:
+		return got
+	case <-time.After(10 * time.Second):
+		t.Fatal("timeout waiting for an event")
+		return ""
+	}
+}
+
 // await skips events until want.
 func (e *events) await(t *testing.T, want string) {
 	t.Helper()

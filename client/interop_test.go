@@ -326,7 +326,7 @@ func TestNodeConnectionStateRecovery(t *testing.T) {
 			n.expect("disconnect", nil)
 			n.send(map[string]any{"op": "broadcast", "event": "news", "args": []string{"two"}}) // missed
 			ev.expect(t, "disconnect "+ReasonTransportClose)
-			got := []string{<-ev.ch, <-ev.ch} // the replayed event and the connect callback
+			got := []string{ev.next(t), ev.next(t)} // the replayed event and the connect callback
 			slices.Sort(got)
 			if got[0] != "connect" || got[1] != "news two 2" {
 				t.Fatalf("after recovery: %q", got)
