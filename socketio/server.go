@@ -22,10 +22,11 @@ type Server struct {
 	root   *Namespace
 	client *clientFiles // nil: the client bundle is not served
 
-	mu      sync.RWMutex
-	nsps    map[string]*Namespace
-	parents []*ParentNamespace
-	closed  bool
+	mu             sync.RWMutex
+	nsps           map[string]*Namespace
+	parents        []*ParentNamespace
+	onNewNamespace []func(*Namespace)
+	closed         bool
 }
 
 // NewServer returns a server; nil options mean the JS defaults.
@@ -57,19 +58,51 @@ func (srv *Server) Of(name string) *Namespace {
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if n := srv.nsps[name]; n != nil {
+	srv.mu.RLock()
+	n, parents := srv.nsps[name], srv.parents
+	srv.mu.RUnlock()
+	if n != nil {
 		return n
 	}
-	for _, p := range srv.parents {
+	for _, p := range parents {
 		if p.byRegexp && p.match(name, nil) {
-			return srv.createChildLocked(p, name)
+			return srv.addNamespace(name, p)
 		}
 	}
-	n := newNamespace(srv, name, nil)
+	return srv.addNamespace(name, nil)
+}
+
+// addNamespace creates namespace name, a child of parent when not nil,
+// unless another goroutine created it first. The adapter starts with no
+// lock held (a cluster adapter does network I/O).
+func (srv *Server) addNamespace(name string, parent *ParentNamespace) *Namespace {
+	n := newNamespace(srv, name, parent)
+	srv.mu.Lock()
+	if existing := srv.nsps[name]; existing != nil {
+		srv.mu.Unlock()
+		_ = n.adapter.Close(context.Background())
+		return existing
+	}
 	srv.nsps[name] = n
+	if parent != nil {
+		parent.mu.Lock()
+		parent.children[name] = n
+		parent.mu.Unlock()
+	}
+	hooks := srv.onNewNamespace
+	srv.mu.Unlock()
+	for _, fn := range hooks {
+		fn(n)
+	}
 	return n
+}
+
+// OnNewNamespace registers a handler called with each namespace created
+// from now on (JS "new_namespace"), dynamic children included.
+func (srv *Server) OnNewNamespace(handler func(*Namespace)) {
+	srv.mu.Lock()
+	srv.onNewNamespace = append(srv.onNewNamespace, handler)
+	srv.mu.Unlock()
 }
 
 // OfRegexp returns a dynamic namespace: a client connecting to a name that
@@ -94,15 +127,6 @@ func (srv *Server) addParent(match func(string, json.RawMessage) bool, byRegexp 
 	return p
 }
 
-func (srv *Server) createChildLocked(p *ParentNamespace, name string) *Namespace {
-	n := newNamespace(srv, name, p)
-	srv.nsps[name] = n
-	p.mu.Lock()
-	p.children[name] = n
-	p.mu.Unlock()
-	return n
-}
-
 // lookup finds the namespace a client asks for, creating a dynamic child
 // when a parent accepts the name; nil means "Invalid namespace".
 func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
@@ -114,15 +138,9 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 		return n
 	}
 	for _, p := range parents {
-		if !p.match(name, auth) {
-			continue
+		if p.match(name, auth) {
+			return srv.addNamespace(name, p)
 		}
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
-		if n := srv.nsps[name]; n != nil {
-			return n
-		}
-		return srv.createChildLocked(p, name)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -489,6 +490,8 @@ func TestDynamicNamespaces(t *testing.T) {
 		return name == "/fn" && string(auth) == `{"ok":true}`
 	})
 	fn.OnConnection(func(s *Socket) { _ = s.Emit("welcome", "fn") })
+	created := make(chan string, 4)
+	srv.OnNewNamespace(func(n *Namespace) { created <- n.Name() })
 
 	c := rawclient.Polling(t, hs.URL, "/socket.io/")
 	c.Send(`40/dyn-12,`)
@@ -501,6 +504,9 @@ func TestDynamicNamespaces(t *testing.T) {
 	c.Expect(`40/fn,{"sid":"*`, `42/fn,["welcome","fn"]`)
 	if n := len(dyn.Children()); n != 1 {
 		t.Fatalf("%d children", n)
+	}
+	if a, b := <-created, <-created; a != "/dyn-12" || b != "/fn" {
+		t.Fatalf("new namespaces %q %q", a, b)
 	}
 	// Server.Of with a matching name returns the existing child.
 	if srv.Of("/dyn-12") != dyn.Children()[0] {
@@ -564,18 +570,20 @@ func TestListeners(t *testing.T) {
 func TestHandshakeDetails(t *testing.T) {
 	srv, hs := newTestServer(t, nil)
 	got := make(chan *Handshake, 1)
+	reqs := make(chan *http.Request, 1)
 	srv.OnConnection(func(s *Socket) {
 		if len(s.ID()) != 20 || s.ID() == "" {
 			t.Errorf("socket id %q", s.ID())
 		}
 		got <- s.Handshake()
+		reqs <- s.Request()
 	})
 	c := rawclient.Polling(t, hs.URL, "/socket.io/")
 	c.Connect("/", `{"token":"abc"}`)
-	h := <-got
+	h, req := <-got, <-reqs
 	if string(h.Auth) != `{"token":"abc"}` || h.Address != "127.0.0.1" || h.Secure || h.XDomain ||
 		h.Query.Get("EIO") != "4" || h.Query.Get("transport") != "polling" ||
-		h.URL != "/socket.io/?EIO=4&transport=polling" || h.Issued == 0 ||
+		h.URL != "/socket.io/?EIO=4&transport=polling" || h.Issued == 0 || req.URL.RequestURI() != h.URL ||
 		!regexp.MustCompile(`^\w{3} \w{3} \d\d \d{4} \d\d:\d\d:\d\d GMT\+0000 \(Coordinated Universal Time\)$`).MatchString(h.Time) {
 		t.Fatalf("handshake %+v", h)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -113,6 +114,10 @@ func (s *Socket) Namespace() *Namespace { return s.nsp }
 
 // Handshake returns the handshake details. Do not modify them.
 func (s *Socket) Handshake() *Handshake { return s.handshake }
+
+// Request is the first HTTP request of the client's connection (its body is
+// not readable).
+func (s *Socket) Request() *http.Request { return s.conn.sess.Request() }
 
 // Transport is the current Engine.IO transport, "polling" or "websocket".
 func (s *Socket) Transport() string { return s.conn.sess.Transport() }
