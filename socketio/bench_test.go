@@ -91,6 +91,29 @@ func BenchmarkBroadcast(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeOnce compares a broadcast to 1,000 sockets, encoded once,
+// with emitting the same event to each socket, encoded each time.
+func BenchmarkEncodeOnce(b *testing.B) {
+	srv := NewServer(nil)
+	connectSinks(srv, 1000)
+	sockets := srv.Of("/").Sockets()
+	payload := map[string]any{"user": "ann", "text": "hello, world", "n": 42, "tags": []any{"a", "b"}}
+	b.Run("broadcast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = srv.Emit("news", payload)
+		}
+	})
+	b.Run("per-socket", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, s := range sockets {
+				_ = s.Emit("news", payload)
+			}
+		}
+	})
+}
+
 // BenchmarkEmit measures one emit to one socket (encode + queue).
 func BenchmarkEmit(b *testing.B) {
 	srv := NewServer(nil)
