@@ -1,15 +1,19 @@
 package engineio
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
 )
 
 // orderHandler checks the Handler contract: OnOpen first, calls never
@@ -247,4 +251,106 @@ func TestServerClose(t *testing.T) {
 	if err := srv.Close(ctx); !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("second Close: %v", err)
 	}
+}
+
+// Many sessions at once through the whole life cycle: polling, upgrade,
+// WebSocket echo, close from either side.
+func TestManySessionsLifeCycle(t *testing.T) {
+	t.Parallel()
+	h := newOrderHandler(t)
+	h.onMsg = func(s *Session, m Message) { _ = s.Send(m) }
+	srv, ts := newTestServer(t, h, nil)
+	const n = 30
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- lifeCycle(ts.URL, i)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case <-h.closed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d sessions closed", i)
+		}
+	}
+	if c := srv.ClientsCount(); c != 0 || h.overlap.Load() {
+		t.Fatalf("ClientsCount %d, overlap %v", c, h.overlap.Load())
+	}
+}
+
+func lifeCycle(base string, i int) error {
+	res, err := http.Get(base + "/engine.io/?EIO=4&transport=polling")
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := openRe.FindStringSubmatch(string(body))
+	if m == nil {
+		return fmt.Errorf("handshake %q", body)
+	}
+	sid := m[1]
+	url := pollURL(base, sid)
+	msg := fmt.Sprintf("4msg%d", i)
+	if res, err = http.Post(url, "text/plain", strings.NewReader(msg)); err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res, err = http.Get(url); err != nil {
+		return err
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(body) != msg {
+		return fmt.Errorf("polling echo %q", body)
+	}
+	conn, br, _, err := ws.Dial(context.Background(), upgradeURL(base, sid))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if br == nil {
+		br = bufio.NewReader(conn)
+	}
+	send := func(s string) error { return ws.WriteFrame(conn, ws.MaskFrame(ws.NewTextFrame([]byte(s)))) }
+	read := func() (string, error) {
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		h, err := ws.ReadHeader(br)
+		if err != nil {
+			return "", err
+		}
+		p := make([]byte, h.Length)
+		_, err = io.ReadFull(br, p)
+		return string(p), err
+	}
+	if err := send("2probe"); err != nil {
+		return err
+	}
+	if p, err := read(); err != nil || p != "3probe" {
+		return fmt.Errorf("probe %q %v", p, err)
+	}
+	if err := send("5"); err != nil {
+		return err
+	}
+	if err := send(msg); err != nil {
+		return err
+	}
+	if p, err := read(); err != nil || p != msg {
+		return fmt.Errorf("ws echo %q %v", p, err)
+	}
+	if i%2 == 0 {
+		return ws.WriteFrame(conn, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))))
+	}
+	return send("1")
 }
