@@ -331,15 +331,12 @@ func (s *Socket) onPacket(ec *engineConn, p *parser.Packet) {
 	}
 	switch p.Type {
 	case parser.Connect:
-		var d struct {
-			SID string `json:"sid"`
-			PID string `json:"pid"`
-		}
-		if json.Unmarshal(p.Data, &d) != nil || d.SID == "" {
+		sid, pid, ok := connectReply(p.Data)
+		if !ok {
 			s.connectError(ErrV2Server, false)
 			return
 		}
-		s.onConnect(ec, d.SID, d.PID)
+		s.onConnect(ec, sid, pid)
 	case parser.Event, parser.BinaryEvent:
 		s.onEvent(p)
 	case parser.Ack, parser.BinaryAck:
@@ -348,17 +345,50 @@ func (s *Socket) onPacket(ec *engineConn, p *parser.Packet) {
 		s.destroy()
 		s.closed(ReasonIOServerDisconnect)
 	case parser.ConnectError:
-		var d struct {
-			Message string          `json:"message"`
-			Data    json.RawMessage `json:"data"`
-		}
-		if err := json.Unmarshal(p.Data, &d); err != nil {
-			d.Message = string(p.Data) // a bare string (old servers)
-			_ = json.Unmarshal(p.Data, &d.Message)
-		}
 		s.destroy()
-		s.connectError(&ConnectError{Message: d.Message, Data: d.Data}, true)
+		s.connectError(connectErrorOf(p.Data), true)
 	}
+}
+
+// connectReply reads the server's CONNECT payload {"sid":...,"pid":...};
+// ok is false without a sid (a Socket.IO v2 server).
+func connectReply(data []byte) (sid, pid string, ok bool) {
+	var d struct {
+		SID string `json:"sid"`
+		PID string `json:"pid"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.SID == "" {
+		return "", "", false
+	}
+	return d.SID, d.PID, true
+}
+
+// connectErrorOf reads a CONNECT_ERROR payload {"message":...,"data":...}
+// (or a bare string, from old servers).
+func connectErrorOf(data []byte) *ConnectError {
+	var d struct {
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		d.Message, d.Data = string(data), nil
+		_ = json.Unmarshal(data, &d.Message)
+	}
+	return &ConnectError{Message: d.Message, Data: d.Data}
+}
+
+// offsetOf returns the last argument of an event when it is a string: with
+// connection state recovery, the server appends the event's offset.
+func offsetOf(args []json.RawMessage) (string, bool) {
+	if len(args) == 0 {
+		return "", false
+	}
+	last := args[len(args)-1]
+	var offset string
+	if len(last) == 0 || last[0] != '"' || json.Unmarshal(last, &offset) != nil {
+		return "", false
+	}
+	return offset, true
 }
 
 // onConnect: the server accepted the socket. Events received meanwhile are
@@ -397,8 +427,8 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	ev := &Event{argList: argList{pkt: p}, name: name, socket: s}
 	s.mu.Lock()
 	if s.pid != "" {
-		if raw := ev.Raw(); len(raw) > 0 && len(raw[len(raw)-1]) > 0 && raw[len(raw)-1][0] == '"' {
-			_ = json.Unmarshal(raw[len(raw)-1], &s.lastOffset)
+		if offset, ok := offsetOf(ev.Raw()); ok {
+			s.lastOffset = offset
 		}
 	}
 	if s.conn == nil {

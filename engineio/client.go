@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -296,7 +297,9 @@ func (c *ClientConn) parseOpen(p Packet) error {
 	if err := json.Unmarshal(p.Data, &d); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadHandshake, err)
 	}
-	if d.SID == "" || d.PingInterval <= 0 || d.PingTimeout <= 0 {
+	// Timers beyond 2^31 ms do not work in JS either; refusing them here
+	// also keeps the durations from overflowing.
+	if d.SID == "" || d.PingInterval <= 0 || d.PingTimeout <= 0 || d.PingInterval > math.MaxInt32 || d.PingTimeout > math.MaxInt32 {
 		return fmt.Errorf("%w: %s", ErrBadHandshake, p.Data)
 	}
 	c.sid, c.upgrades = d.SID, d.Upgrades

@@ -436,3 +436,21 @@ func TestClientHeadersOnWebSocket(t *testing.T) {
 		t.Fatal("dialed without the header")
 	}
 }
+
+// FuzzClientHandshake decodes a polling handshake response as Dial does.
+func FuzzClientHandshake(f *testing.F) {
+	f.Add([]byte(`0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`))
+	f.Add([]byte(`0{"sid":"abc","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":100}` + "\x1e4hello\x1ebAQID"))
+	f.Add([]byte(`0{"sid":""}`))
+	f.Add([]byte("4hello"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c := &ClientConn{}
+		pkts, err := DecodePayload(body)
+		if err != nil || len(pkts) == 0 {
+			return
+		}
+		if c.parseOpen(pkts[0]) == nil && (c.sid == "" || c.pingInterval <= 0 || c.pingTimeout <= 0) {
+			t.Fatalf("accepted open packet %q", pkts[0].Data)
+		}
+	})
+}
