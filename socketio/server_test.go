@@ -615,3 +615,68 @@ func TestCloseShutsDownEverything(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+func TestOperatorWrappers(t *testing.T) {
+	srv, hs := newTestServer(t, nil)
+	sockets := make(chan *Socket, 2)
+	srv.OnConnection(func(s *Socket) { sockets <- s })
+	c1, c2 := rawclient.Polling(t, hs.URL, "/socket.io/"), rawclient.Polling(t, hs.URL, "/socket.io/")
+	c1.Connect("/", "")
+	s1 := <-sockets
+	c2.Connect("/", "")
+	s2 := <-sockets
+	if s1.Transport() != "polling" {
+		t.Fatalf("transport %q", s1.Transport())
+	}
+	ctx := context.Background()
+	nsp := srv.Of("/")
+
+	_ = nsp.SocketsJoin("all")
+	_ = srv.In("all").Local().Compress(true).Emit("m", 1)
+	c1.Expect(`42["m",1]`)
+	c2.Expect(`42["m",1]`)
+	_ = s1.Except("none").Emit("m", 2) // everyone but s1
+	_ = s1.In("all").Emit("m", 3)
+	c2.Expect(`42["m",2]`, `42["m",3]`)
+	_ = s1.Volatile().Compress(false).Emit("m", 4) // dropped: no GET is held
+	_ = s1.Compress(true).Emit("m", 5)
+	c1.Expect(`42["m",5]`)
+
+	list, err := nsp.In(s2.ID()).FetchSockets(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("FetchSockets %v %v", list, err)
+	}
+	r := list[0]
+	_ = r.Join("vip")
+	_ = srv.Local().Volatile().Compress(true).To("vip").Emit("m", 6) // volatile: dropped
+	_ = srv.To("vip").Emit("m", 7)
+	c2.Expect(`42["m",7]`)
+	_ = r.Leave("vip")
+	if ids, _ := nsp.Adapter().Sockets(ctx, []string{"vip"}); len(ids) != 0 {
+		t.Fatalf("vip %v", ids)
+	}
+
+	// OffAny and OffAnyOutgoing remove the catch-all handlers.
+	var mu sync.Mutex
+	calls := 0
+	count := func(*Event) { mu.Lock(); calls++; mu.Unlock() }
+	s1.OnAny(count)
+	s1.OnAnyOutgoing(count)
+	s1.OffAny()
+	s1.OffAnyOutgoing()
+	_ = s1.Emit("m", 8)
+	c1.Send(`42["x"]`)
+	c1.Expect(`42["m",8]`)
+
+	_ = r.Disconnect(false)
+	c2.Expect(`41`)
+	_ = nsp.DisconnectSockets(true)
+	c1.Expect(`41`)
+	c1.ExpectClose()
+	<-s1.closed // after the "x" event was dispatched
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 0 {
+		t.Fatalf("removed catch-all handlers ran %d times", calls)
+	}
+}
