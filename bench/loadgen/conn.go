@@ -45,9 +45,10 @@ type conn struct {
 	wmu  sync.Mutex
 	wbuf []byte
 
-	handle handler
-	done   chan struct{} // closed when the read goroutine ends
-	err    error         // why it ended, valid after done
+	handle  handler
+	started bool          // the read goroutine runs
+	done    chan struct{} // closed when the read goroutine ends
+	err     error         // why it ended, valid after done
 }
 
 // target is the server the load generator talks to.
@@ -212,7 +213,7 @@ func (c *conn) connectNamespace() error {
 // start runs the read goroutine, which answers pings and passes Socket.IO
 // packets to h.
 func (c *conn) start(h handler) {
-	c.handle = h
+	c.handle, c.started = h, true
 	go c.readLoop()
 }
 
@@ -244,7 +245,7 @@ func (c *conn) readLoop() {
 // close ends the session and waits for the read goroutine, if started.
 func (c *conn) close() {
 	c.nc.Close()
-	if c.handle != nil {
+	if c.started {
 		<-c.done
 	}
 }

@@ -127,9 +127,6 @@ func runConnect(ctx context.Context, cfg *Config, t *target, m *meter, r *Result
 		closeAll(conns)
 		return err
 	}
-	for _, c := range conns {
-		c.start(nil)
-	}
 	closeAll(conns)
 	r.Ops = int64(len(conns))
 	r.finish(&hist)
