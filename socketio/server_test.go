@@ -584,6 +584,7 @@ func TestHandshakeDetails(t *testing.T) {
 	if string(h.Auth) != `{"token":"abc"}` || h.Address != "127.0.0.1" || h.Secure || h.XDomain ||
 		h.Query.Get("EIO") != "4" || h.Query.Get("transport") != "polling" ||
 		h.URL != "/socket.io/?EIO=4&transport=polling" || h.Issued == 0 || req.URL.RequestURI() != h.URL ||
+		h.Headers.Get("Host") != strings.TrimPrefix(hs.URL, "http://") ||
 		!regexp.MustCompile(`^\w{3} \w{3} \d\d \d{4} \d\d:\d\d:\d\d GMT\+0000 \(Coordinated Universal Time\)$`).MatchString(h.Time) {
 		t.Fatalf("handshake %+v", h)
 	}

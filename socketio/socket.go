@@ -94,6 +94,9 @@ func newHandshake(c *conn, auth json.RawMessage) *Handshake {
 	}
 	if r := c.sess.Request(); r != nil {
 		h.Headers = r.Header.Clone()
+		if h.Headers.Get("Host") == "" && r.Host != "" {
+			h.Headers.Set("Host", r.Host) // net/http moves it out of Header; JS keeps it in headers
+		}
 		h.XDomain = r.Header.Get("Origin") != ""
 		h.Secure = r.TLS != nil
 		h.URL = r.URL.RequestURI()
