@@ -35,8 +35,11 @@ type line struct {
 	Sockets []struct {
 		ID    string          `json:"id"`
 		Rooms []string        `json:"rooms"`
-		Data  json.RawMessage `json:"data"`
-		EIO   string          `json:"eio"`
+		Data    json.RawMessage `json:"data"`
+		EIO     string          `json:"eio"`
+		Host    string          `json:"host"`
+		Address string          `json:"address"`
+		Issued  int64           `json:"issued"`
 	} `json:"sockets"`
 	Count int             `json:"count"`
 	Reply json.RawMessage `json:"reply"`
@@ -134,7 +137,12 @@ func (n *node) noEvent(ev string, names ...string) {
 
 func (n *node) client(name, url string) string {
 	n.t.Helper()
-	n.send(map[string]any{"op": "client", "name": name, "url": url})
+	return n.clientOf(name, url, "/")
+}
+
+func (n *node) clientOf(name, url, nsp string) string {
+	n.t.Helper()
+	n.send(map[string]any{"op": "client", "name": name, "url": url, "nsp": nsp})
 	return n.wait("connect "+name, func(l line) bool { return l.Event == "connect" && l.Name == name }).ID
 }
 
@@ -339,7 +347,9 @@ func testMixedCluster(t *testing.T, mode string) {
 		for _, s := range l.Sockets {
 			if s.ID == c1 {
 				jsonEqual(t, "c1 data", s.Data, `{"node":"g1"}`)
-				if s.EIO != "4" || !slices.Equal(s.Rooms, []string{c1, "r1"}) && !slices.Equal(s.Rooms, []string{"r1", c1}) {
+				if s.EIO != "4" || s.Host != strings.TrimPrefix(g1.url, "http://") || s.Address != "127.0.0.1" ||
+					s.Issued < time.Now().Add(-time.Minute).UnixMilli() ||
+					!slices.Equal(s.Rooms, []string{c1, "r1"}) && !slices.Equal(s.Rooms, []string{"r1", c1}) {
 					t.Fatalf("c1 as seen from Node: %+v", s)
 				}
 			} else if s.ID != c3 {
@@ -497,6 +507,30 @@ func testMixedCluster(t *testing.T, mode string) {
 		n.wait("c2 disconnect", func(l line) bool { return l.Event == "disconnect" && l.Name == "c2" })
 		if err := em.Emit(ctxTimeout(t, time.Second), "disconnect"); err == nil {
 			t.Fatal("reserved event name accepted")
+		}
+	})
+
+	t.Run("OtherNamespace", func(t *testing.T) {
+		g1.srv.Of("/chat")
+		g2.srv.Of("/chat")
+		n.clientOf("c4", g2.url, "/chat")
+		n.clientOf("c5", n1, "/chat")
+		if err := g1.srv.Of("/chat").Emit("chat1", "x"); err != nil {
+			t.Fatal(err)
+		}
+		n.event("c4", "chat1")
+		n.event("c5", "chat1")
+		n.do(map[string]any{"op": "srv", "server": "n1", "do": "emit", "nsp": "/chat", "event": "chat2"})
+		n.event("c4", "chat2")
+		n.event("c5", "chat2")
+		n.noEvent("chat1", "c1", "c2", "c3")
+		n.noEvent("chat2", "c1", "c2", "c3")
+		if mode == "classic" {
+			if err := redisadapter.NewEmitter(rdb, nil).Of("chat").Emit(ctxTimeout(t, time.Second), "chat3"); err != nil {
+				t.Fatal(err)
+			}
+			n.event("c4", "chat3")
+			n.event("c5", "chat3")
 		}
 	})
 

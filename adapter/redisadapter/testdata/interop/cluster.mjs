@@ -61,6 +61,7 @@ async function startServer(name) {
       if (ack) ack(room);
     });
   });
+  io.of("/chat"); // a second namespace, with its own adapter
   io.on("hello", (...args) => {
     const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
     emit("serverSide", { server: name, args: toWire(args) });
@@ -96,7 +97,15 @@ async function serverOp(cmd) {
     case "fetchSockets": {
       const list = await target(io, cmd).fetchSockets();
       return done({
-        sockets: list.map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data, eio: s.handshake.query.EIO })),
+        sockets: list.map((s) => ({
+          id: s.id,
+          rooms: [...s.rooms].sort(),
+          data: s.data,
+          eio: s.handshake.query.EIO,
+          host: s.handshake.headers.host,
+          address: s.handshake.address,
+          issued: s.handshake.issued,
+        })),
       });
     }
     case "remote": {
