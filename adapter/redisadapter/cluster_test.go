@@ -33,8 +33,8 @@ type line struct {
 	Error   string          `json:"error"`
 	Replies json.RawMessage `json:"replies"`
 	Sockets []struct {
-		ID    string          `json:"id"`
-		Rooms []string        `json:"rooms"`
+		ID      string          `json:"id"`
+		Rooms   []string        `json:"rooms"`
 		Data    json.RawMessage `json:"data"`
 		EIO     string          `json:"eio"`
 		Host    string          `json:"host"`
