@@ -582,3 +582,40 @@ func TestConnectionStateRecovery(t *testing.T) {
 		})
 	}
 }
+
+// TestRetriesAcrossReconnection: the head of the retry queue is sent again
+// after a reconnection (JS _drainQueue(true)), so an emit that was never
+// acknowledged is delivered by the next server.
+func TestRetriesAcrossReconnection(t *testing.T) {
+	var ackNow atomic.Bool
+	seen := make(chan string, 10)
+	ts := startServer(t, fastOpts(), func(srv *socketio.Server) {
+		srv.Of("/").OnConnection(func(s *socketio.Socket) {
+			s.On("order", func(e *socketio.Event) {
+				seen <- fmt.Sprint("order ack=", ackNow.Load())
+				if ackNow.Load() {
+					_ = e.Ack("done")
+				}
+			})
+		})
+	})
+	s := connect(t, ts.URL(), &Options{ManagerOptions: quickReconnect(nil), SocketOptions: SocketOptions{Retries: 2}})
+	result := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		r, err := s.EmitWithAck(ctx, "order")
+		if err == nil && string(r.Raw()[0]) != `"done"` {
+			err = fmt.Errorf("reply %s", r.Raw()[0])
+		}
+		result <- err
+	}()
+	expectSeen(t, seen, "order ack=false")
+	ts.stop()
+	ackNow.Store(true)
+	ts.restart()
+	expectSeen(t, seen, "order ack=true")
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -158,14 +158,43 @@ func TestNodeEmitAckBinary(t *testing.T) {
 	}
 }
 
-func TestNodeConnectError(t *testing.T) {
-	n := startNode(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := Connect(ctx, n.url()+"/private", nil)
-	var ce *ConnectError
-	if !errors.As(err, &ce) || ce.Message != "not authorized" || string(ce.Data) != `{"code":42}` {
-		t.Fatalf("err = %v", err)
+func TestNodeConnectErrorAndMultiplex(t *testing.T) {
+	for _, tc := range transportCases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := startNode(t, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			mo := ManagerOptions{Transports: tc.transports}
+			_, err := Connect(ctx, n.url()+"/private", &Options{ManagerOptions: mo})
+			var ce *ConnectError
+			if !errors.As(err, &ce) || ce.Message != "not authorized" || string(ce.Data) != `{"code":42}` {
+				t.Fatalf("err = %v", err)
+			}
+
+			// Two namespaces over one connection; a refusal on a third
+			// leaves them connected.
+			m, err := NewManager(n.url(), &mo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			root, chat, private := m.Socket("/", nil), m.Socket("/chat", nil), m.Socket("/private", nil)
+			for _, s := range []*Socket{root, chat} {
+				if err := s.ConnectWait(ctx); err != nil {
+					t.Fatal(err)
+				}
+				r, err := s.EmitWithAck(ctx, "ack", s.Namespace())
+				if err != nil || string(r.Raw()[0]) != `"`+s.Namespace()+`"` {
+					t.Fatalf("%s: %v", s.Namespace(), err)
+				}
+			}
+			if err := private.ConnectWait(ctx); !errors.As(err, &ce) {
+				t.Fatalf("private: %v", err)
+			}
+			if !root.Connected() || !chat.Connected() || m.Transport() == "" {
+				t.Fatal("a refused namespace closed the others")
+			}
+		})
 	}
 }
 
@@ -239,32 +268,37 @@ func TestNodeReconnectAfterRestart(t *testing.T) {
 }
 
 func TestNodeAckTimeoutAndRetries(t *testing.T) {
-	n := startNode(t, nil)
-	s := connect(t, n.url(), &Options{SocketOptions: SocketOptions{AckTimeout: 100 * time.Millisecond}})
-	if _, err := s.EmitWithAck(context.Background(), "noack"); !isTimeout(err) {
-		t.Fatalf("err = %v", err)
-	}
-	s2 := connect(t, n.url(), &Options{SocketOptions: SocketOptions{Retries: 3, AckTimeout: 150 * time.Millisecond}})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	r, err := s2.EmitWithAck(ctx, "flaky", "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text string
-	var tries int
-	if err := r.Args(&text, &tries); err != nil || text != "ok" || tries != 3 {
-		t.Fatalf("reply %q %d %v", text, tries, err)
-	}
-	for want := 1; want <= 3; want++ {
-		var f struct {
-			ID string
-			N  int
-		}
-		n.expect("flaky", &f)
-		if f.ID != "a" || f.N != want {
-			t.Fatalf("try %+v, want %d", f, want)
-		}
+	for _, tc := range transportCases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := startNode(t, nil)
+			mo := ManagerOptions{Transports: tc.transports}
+			s := connect(t, n.url(), &Options{ManagerOptions: mo, SocketOptions: SocketOptions{AckTimeout: 100 * time.Millisecond}})
+			if _, err := s.EmitWithAck(context.Background(), "noack"); !isTimeout(err) {
+				t.Fatalf("err = %v", err)
+			}
+			s2 := connect(t, n.url(), &Options{ManagerOptions: mo, SocketOptions: SocketOptions{Retries: 3, AckTimeout: 150 * time.Millisecond}})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			r, err := s2.EmitWithAck(ctx, "flaky", "a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text string
+			var tries int
+			if err := r.Args(&text, &tries); err != nil || text != "ok" || tries != 3 {
+				t.Fatalf("reply %q %d %v", text, tries, err)
+			}
+			for want := 1; want <= 3; want++ {
+				var f struct {
+					ID string
+					N  int
+				}
+				n.expect("flaky", &f)
+				if f.ID != "a" || f.N != want {
+					t.Fatalf("try %+v, want %d", f, want)
+				}
+			}
+		})
 	}
 }
 
