@@ -454,3 +454,20 @@ func FuzzClientHandshake(f *testing.F) {
 		}
 	})
 }
+
+func TestClientMaxMessageSize(t *testing.T) {
+	for _, transports := range [][]string{{"polling"}, {"websocket"}} {
+		t.Run(transports[0], func(t *testing.T) {
+			_, ts := newTestServer(t, newEchoHandler(), clientTestOpts())
+			tc := newTestClient()
+			c := dialTest(t, ts.URL, tc.options(DialOptions{Transports: transports, MaxMessageSize: 200}))
+			if err := c.Send(Message{Data: bytes.Repeat([]byte("x"), 300)}); err != nil {
+				t.Fatal(err)
+			}
+			if r := tc.waitClose(t); r != ReasonTransportError {
+				t.Fatalf("reason %q", r)
+			}
+			waitDone(t, c)
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -224,9 +225,7 @@ func (w *clientWS) readPacket() (Packet, error) {
 		if h.Length > w.limit-int64(len(msg)) {
 			return Packet{}, ErrMessageTooBig
 		}
-		start := len(msg)
-		msg = append(msg, make([]byte, h.Length)...)
-		if _, err := io.ReadFull(w.br, msg[start:]); err != nil {
+		if msg, err = appendRead(msg, w.br, h.Length); err != nil {
 			return Packet{}, err
 		}
 		if !h.Fin {
@@ -237,6 +236,22 @@ func (w *clientWS) readPacket() (Packet, error) {
 		}
 		return DecodePacket(msg)
 	}
+}
+
+// appendRead appends n bytes read from r to dst, growing dst as the data
+// arrives, so a large declared length costs memory only once it is sent.
+func appendRead(dst []byte, r io.Reader, n int64) ([]byte, error) {
+	const chunk = 64 << 10
+	for n > 0 {
+		k := int(min(n, chunk))
+		dst = slices.Grow(dst, k)
+		if _, err := io.ReadFull(r, dst[len(dst):len(dst)+k]); err != nil {
+			return dst, err
+		}
+		dst = dst[:len(dst)+k]
+		n -= int64(k)
+	}
+	return dst, nil
 }
 
 // writePackets writes one frame per packet in a single write.
