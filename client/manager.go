@@ -309,11 +309,9 @@ func (m *Manager) reconnect() {
 	}
 	if m.opts.ReconnectionAttempts > 0 && m.backoff.attempts >= m.opts.ReconnectionAttempts {
 		m.backoff.reset()
-		m.mu.Unlock()
-		m.log.Debug("client: reconnection failed")
-		m.mu.Lock()
 		socks := m.socketList()
 		m.mu.Unlock()
+		m.log.Debug("client: reconnection failed")
 		for _, s := range socks {
 			s.hookReconnectFailed()
 		}
