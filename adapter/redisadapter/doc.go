@@ -7,14 +7,28 @@
 //     msgpack [uid, packet, opts] on prefix#nsp# (prefix#nsp#room# for a
 //     single room); requests and responses (types 0 to 9) go through
 //     prefix-request#nsp# and prefix-response#nsp#, as JSON or msgpack.
-//   - NewSharded: the sharded Pub/Sub adapter (createShardedAdapter,
-//     SPUBLISH/SSUBSCRIBE, the ClusterAdapter envelope).
-//   - Emitter: publishes like @socket.io/redis-emitter, for processes that
-//     are not servers.
+//     ServerCount is PUBSUB NUMSUB of the request channel.
+//   - NewSharded: the sharded Pub/Sub adapter (createShardedAdapter):
+//     SPUBLISH and SSUBSCRIBE, the ClusterAdapter envelope {type, data, uid,
+//     nsp}, static, dynamic or dynamic-private room channels, PUBSUB
+//     SHARDNUMSUB. It needs Redis 7.
+//   - Emitter: publishes like @socket.io/redis-emitter 5.1, for processes
+//     that are not servers (classic adapter only, as with JS).
 //
 // Values cross the wire as JavaScript sees them: msgpack is written as
 // notepack.io writes it, JSON as JSON.stringify writes it, and binary
-// arguments travel as msgpack bin (Buffers), never as attachments.
+// arguments travel as msgpack bin (Buffers), never as attachments. Every
+// node, Go or Node.js, must use the same key (channel prefix) and the same
+// adapter variant.
+//
+// Operations differ from JS in one way that does not show on the wire: a
+// Go node applies its own SocketsJoin, SocketsLeave and DisconnectSockets
+// at once and ignores them when Redis echoes them back (JS applies them on
+// the echo), so they keep working locally while Redis is down.
+//
+// rdb may be a *redis.Client or a failover client; Redis Cluster is not
+// supported (the server count and the sharded room channels assume one
+// node).
 //
 // # Resilience
 //
@@ -24,15 +38,21 @@
 // goes on. The subscription reconnects with backoff and go-redis
 // resubscribes every channel; a ping after 15 s of silence detects dead
 // connections. Errors are logged (Options.Logger) when the state changes,
-// not once per message.
+// not once per message. Requests that need answers (FetchSockets,
+// ServerSideEmit with acks, BroadcastWithAck) fail or time out while
+// Redis is down, as in JS.
 //
 // # Concurrency
 //
-// Each adapter (one per namespace) has three goroutines: the publisher, the
-// receiver (decodes every message and runs broadcasts, joins, leaves,
-// disconnects and responses in the order Redis delivered them) and a worker
-// that runs server-side emit handlers in order, so a handler may itself wait
-// for the cluster. The adapter's mutex guards the pending requests only; it
-// is never held while calling the namespace, a socket or a callback. The
-// local part is adapter.InMemory, with its own lock.
+// Each adapter (one per namespace) runs these goroutines: the publisher;
+// the receiver, which decodes every message and runs broadcasts, joins,
+// leaves, disconnects and responses in the order Redis delivered them; a
+// worker that runs server-side emit handlers in order, so that a handler
+// may itself wait for the cluster; and, for the sharded adapter in a
+// dynamic mode, a room subscriber that (un)subscribes room channels so
+// that joining a room never waits for Redis. The adapter's mutexes guard
+// the pending requests and the wanted room channels; none is held while
+// calling the namespace, a socket, a callback or Redis. The local part is
+// adapter.InMemory, with its own lock, which is taken after the room
+// mutex (sharded AddAll, Del and DelAll).
 package redisadapter

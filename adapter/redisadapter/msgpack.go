@@ -294,7 +294,7 @@ func (d *mpDecoder) object(n, depth int) (any, error) {
 	if n > (len(d.b)-d.off)/2 {
 		return nil, errTruncated
 	}
-	o := &object{}
+	o := &object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
 	for range n {
 		k, err := d.value(depth + 1)
 		if err != nil {
