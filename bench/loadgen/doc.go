@@ -14,7 +14,8 @@
 // A process may hold at most MaxConnsPerProc connections (the fd limit is
 // 20,000 here); Idle and Broadcast spread larger counts over worker
 // processes running RunWorker, which the caller starts (socketio bench
-// re-executes itself).
+// re-executes itself). Connections to a loopback server come from
+// 127.0.0.1 to 127.0.0.16, so that their ephemeral ports do not run out.
 //
 // # Concurrency
 //

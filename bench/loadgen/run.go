@@ -98,7 +98,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer t.close()
 	r := &Result{Scenario: cfg.Scenario, Conns: cfg.Conns, LoadBefore: loadAvg(), Procs: 1}
-	m := newMeter(cfg.PID)
+	m := &meter{pid: cfg.PID}
 	switch cfg.Scenario {
 	case Idle:
 		err = runIdle(ctx, &cfg, t, m, r)
@@ -125,8 +125,6 @@ type meter struct {
 	extraClient    func() float64 // CPU of worker processes
 	serverErr      error
 }
-
-func newMeter(pid int) *meter { return &meter{pid: pid} }
 
 func (m *meter) cpu() (server, client float64) {
 	if m.pid > 0 {
