@@ -133,54 +133,6 @@ func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
 	return int(res[a.requestChannel]), nil
 }
 
-// wireOpts is the {rooms, except, flags} object of broadcasts; withFlags is
-// false for the requests that carry only {rooms, except}.
-func wireOpts(opts adapter.BroadcastOptions, withFlags bool) *object {
-	o := newObject("rooms", strList(dedup(opts.Rooms)), "except", strList(dedup(opts.Except)))
-	if withFlags {
-		o.set("flags", wireFlags(opts.Flags))
-	}
-	return o
-}
-
-func wireFlags(f adapter.Flags) *object {
-	o := &object{}
-	if f.Volatile {
-		o.set("volatile", true)
-	}
-	if f.Compress {
-		o.set("compress", true)
-	}
-	if f.Timeout > 0 {
-		o.set("timeout", float64(f.Timeout.Milliseconds()))
-	}
-	return o
-}
-
-// readOpts reads {rooms, except, flags}; flags are kept only with withFlags.
-func readOpts(v any, withFlags bool) adapter.BroadcastOptions {
-	o := obj(v)
-	opts := adapter.BroadcastOptions{Rooms: strs(o.get("rooms")), Except: strs(o.get("except"))}
-	if f := obj(o.get("flags")); f != nil && withFlags {
-		opts.Flags.Volatile = f.get("volatile") == true
-		opts.Flags.Compress = f.get("compress") == true
-		if ms, ok := num(f.get("timeout")); ok && ms > 0 {
-			opts.Flags.Timeout = time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	return opts
-}
-
-func dedup(list []string) []string {
-	out := make([]string, 0, len(list))
-	for _, s := range list {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // Broadcast publishes p to the other servers, then delivers it locally.
 // Local delivery happens even when publishing fails (Redis down, queue
 // full); the publish error is returned.
@@ -189,10 +141,7 @@ func (a *Adapter) Broadcast(ctx context.Context, p *parser.Packet, opts adapter.
 	if !opts.Flags.Local {
 		pubErr = a.publishBroadcast(p, opts)
 	}
-	if err := a.localAdapter.Broadcast(ctx, p, opts); err != nil {
-		return err
-	}
-	return pubErr
+	return cmp.Or(a.localAdapter.Broadcast(ctx, p, opts), pubErr)
 }
 
 func (a *Adapter) publishBroadcast(p *parser.Packet, opts adapter.BroadcastOptions) error {
@@ -226,29 +175,26 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts a
 		a.addAckRequest(requestID, opts.Flags.Timeout, clientCount, ack)
 		pubErr = a.link.publish(a.requestChannel, encodeMsgpack(msg))
 	}
-	if err := a.localAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack); err != nil {
-		return err
-	}
-	return pubErr
+	return cmp.Or(a.localAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack), pubErr)
 }
 
 // AddSockets makes the selected sockets of every server join rooms.
 func (a *Adapter) AddSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
-	return a.socketsOp(ctx, opts, reqRemoteJoin, "rooms", strList(rooms), func() error {
+	return a.socketsOp(opts, reqRemoteJoin, "rooms", strList(rooms), func() error {
 		return a.localAdapter.AddSockets(ctx, opts, rooms)
 	})
 }
 
 // DelSockets makes the selected sockets of every server leave rooms.
 func (a *Adapter) DelSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
-	return a.socketsOp(ctx, opts, reqRemoteLeave, "rooms", strList(rooms), func() error {
+	return a.socketsOp(opts, reqRemoteLeave, "rooms", strList(rooms), func() error {
 		return a.localAdapter.DelSockets(ctx, opts, rooms)
 	})
 }
 
 // DisconnectSockets disconnects the selected sockets of every server.
 func (a *Adapter) DisconnectSockets(ctx context.Context, opts adapter.BroadcastOptions, close bool) error {
-	return a.socketsOp(ctx, opts, reqRemoteDisconnect, "close", close, func() error {
+	return a.socketsOp(opts, reqRemoteDisconnect, "close", close, func() error {
 		return a.localAdapter.DisconnectSockets(ctx, opts, close)
 	})
 }
@@ -256,16 +202,13 @@ func (a *Adapter) DisconnectSockets(ctx context.Context, opts adapter.BroadcastO
 // socketsOp publishes a join/leave/disconnect request and applies it
 // locally. (JS applies it when its own request comes back; a Go node applies
 // it at once and ignores its own request, so it works while Redis is down.)
-func (a *Adapter) socketsOp(_ context.Context, opts adapter.BroadcastOptions, kind int, key string, value any, local func() error) error {
+func (a *Adapter) socketsOp(opts adapter.BroadcastOptions, kind int, key string, value any, local func() error) error {
 	var pubErr error
 	if !opts.Flags.Local {
 		msg := newObject("uid", a.uid, "type", float64(kind), "opts", wireOpts(opts, false), key, value)
 		pubErr = a.link.publish(a.requestChannel, toJSON(msg))
 	}
-	if err := local(); err != nil {
-		return err
-	}
-	return pubErr
+	return cmp.Or(local(), pubErr)
 }
 
 // FetchSockets returns the selected sockets of every server: local ones as

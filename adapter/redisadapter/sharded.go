@@ -3,8 +3,6 @@ package redisadapter
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -102,12 +100,10 @@ type ShardedAdapter struct {
 }
 
 func newSharded(nsp adapter.Namespace, rdb redis.UniversalClient, o ShardedOptions) *ShardedAdapter {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
 	a := &ShardedAdapter{
 		core:    newCore(nsp, rdb, true, o.PublishQueueSize, o.Logger, o.RequestsTimeout),
 		opts:    o,
-		uid:     hex.EncodeToString(b),
+		uid:     randomHex(),
 		channel: o.ChannelPrefix + "#" + nsp.Name() + "#",
 		want:    map[string]bool{},
 		kick:    make(chan struct{}, 1),
@@ -346,12 +342,6 @@ func (a *ShardedAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet,
 		pubErr = a.publish(msgBroadcast, newObject("packet", packet, "requestId", id, "opts", wireOpts(opts, true)), nil)
 	}
 	return cmp.Or(a.localAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack), pubErr)
-}
-
-func randomHex() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // AddSockets makes the selected sockets of every server join rooms.

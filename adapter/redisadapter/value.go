@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"time"
 
+	"github.com/seed9706/socketio/adapter"
 	"github.com/seed9706/socketio/parser"
 )
 
@@ -13,7 +16,7 @@ import (
 // decoded into, and encoded from, one small tree of Go values:
 //
 //	nil, undefined{}, bool, float64 (every JS number), string, []byte (a Buffer),
-//	[]any, *object (keys in JS property order), rawJSON (outgoing JSON only)
+//	[]any, *object (keys in JS property order), rawJSON (outgoing only)
 //
 // Keeping JS semantics in the tree (numbers are doubles, objects keep
 // property order, undefined is not null) is what makes the bytes we publish
@@ -22,7 +25,7 @@ import (
 // undefined is JS undefined: left out of objects, null in JSON arrays.
 type undefined struct{}
 
-// rawJSON is already-encoded JSON embedded in an outgoing JSON message.
+// rawJSON is already-encoded JSON embedded in an outgoing message.
 type rawJSON []byte
 
 // object is a JS object: integer-like keys first in ascending order, then
@@ -332,4 +335,52 @@ func ackPacket(v any, nsp string) *parser.Packet {
 		p.Type = parser.BinaryAck
 	}
 	return p
+}
+
+// wireOpts is the {rooms, except, flags} object of broadcasts; withFlags is
+// false for the requests that carry only {rooms, except}.
+func wireOpts(opts adapter.BroadcastOptions, withFlags bool) *object {
+	o := newObject("rooms", strList(dedup(opts.Rooms)), "except", strList(dedup(opts.Except)))
+	if withFlags {
+		o.set("flags", wireFlags(opts.Flags))
+	}
+	return o
+}
+
+func wireFlags(f adapter.Flags) *object {
+	o := &object{}
+	if f.Volatile {
+		o.set("volatile", true)
+	}
+	if f.Compress {
+		o.set("compress", true)
+	}
+	if f.Timeout > 0 {
+		o.set("timeout", float64(f.Timeout.Milliseconds()))
+	}
+	return o
+}
+
+// readOpts reads {rooms, except, flags}; flags are kept only with withFlags.
+func readOpts(v any, withFlags bool) adapter.BroadcastOptions {
+	o := obj(v)
+	opts := adapter.BroadcastOptions{Rooms: strs(o.get("rooms")), Except: strs(o.get("except"))}
+	if f := obj(o.get("flags")); f != nil && withFlags {
+		opts.Flags.Volatile = f.get("volatile") == true
+		opts.Flags.Compress = f.get("compress") == true
+		if ms, ok := num(f.get("timeout")); ok && ms > 0 {
+			opts.Flags.Timeout = time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return opts
+}
+
+func dedup(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,13 @@ func randomID(n int) string {
 		b[i] = alphabet[int(c)%len(alphabet)]
 	}
 	return string(b)
+}
+
+// randomHex returns 16 random hex characters (ClusterAdapter ids).
+func randomHex() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // outMessage is one PUBLISH (or SPUBLISH) waiting in the queue.
