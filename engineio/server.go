@@ -125,63 +125,60 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	q := r.URL.Query()
-	transport := q.Get("transport")
+	transport, sid := q.Get("transport"), q.Get("sid")
+	s, e := srv.verify(r, upgrade, transport, sid, q.Get("EIO"))
+	switch {
+	case e != nil && e.Code == CodeUnknownSID && !upgrade && r.Method == http.MethodGet && srv.takeLingering(sid):
+		srv.writePayload(w, r, []Packet{{Type: PacketNoop}})
+	case e != nil:
+		srv.reject(w, r, upgrade, e)
+	case s == nil:
+		srv.handshake(w, r, transport)
+	case upgrade:
+		srv.serveUpgrade(w, r, s)
+	default:
+		s.servePolling(w, r)
+	}
+}
+
+// verify checks a request in Node's order (PROTOCOL A2) and returns the
+// session it addresses, nil for a valid handshake.
+func (srv *Server) verify(r *http.Request, upgrade bool, transport, sid, eio string) (*Session, *RequestError) {
 	if !srv.opts.transportEnabled(transport) {
-		srv.reject(w, r, upgrade, requestError(CodeUnknownTransport))
-		return
+		return nil, requestError(CodeUnknownTransport)
 	}
 	if invalidHeaderValue(r.Header.Get("Origin")) {
-		srv.reject(w, r, upgrade, requestError(CodeBadRequest))
-		return
+		return nil, requestError(CodeBadRequest)
 	}
-	if sid := q.Get("sid"); sid != "" {
+	if sid != "" {
 		s := srv.lookup(sid)
-		if s == nil {
-			if !upgrade && r.Method == http.MethodGet && transport == transportPolling && srv.takeLingering(sid) {
-				srv.writePayload(w, r, []Packet{{Type: PacketNoop}})
-				return
-			}
-			srv.reject(w, r, upgrade, requestError(CodeUnknownSID))
-			return
+		switch {
+		case s == nil:
+			return nil, requestError(CodeUnknownSID)
+		case upgrade && transport != transportWebSocket,
+			!upgrade && (transport != transportPolling || s.Transport() != transportPolling):
+			return nil, requestError(CodeBadRequest)
 		}
-		if upgrade {
-			if transport != transportWebSocket {
-				srv.reject(w, r, upgrade, requestError(CodeBadRequest))
-				return
-			}
-			srv.serveUpgrade(w, r, s)
-			return
-		}
-		if s.Transport() != transport || transport != transportPolling {
-			srv.reject(w, r, upgrade, requestError(CodeBadRequest))
-			return
-		}
-		s.servePolling(w, r)
-		return
+		return s, nil
 	}
-	if r.Method != http.MethodGet {
-		srv.reject(w, r, upgrade, requestError(CodeBadHandshakeMethod))
-		return
-	}
-	if transport == transportWebSocket && !upgrade {
-		srv.reject(w, r, upgrade, requestError(CodeBadRequest))
-		return
+	switch {
+	case r.Method != http.MethodGet:
+		return nil, requestError(CodeBadHandshakeMethod)
+	case transport == transportWebSocket && !upgrade:
+		return nil, requestError(CodeBadRequest)
 	}
 	if srv.opts.AllowRequest != nil {
 		if err := srv.opts.AllowRequest(r); err != nil {
-			srv.reject(w, r, upgrade, &RequestError{Code: CodeForbidden, Message: err.Error()})
-			return
+			return nil, &RequestError{Code: CodeForbidden, Message: err.Error()}
 		}
 	}
-	if q.Get("EIO") != "4" {
-		srv.reject(w, r, upgrade, requestError(CodeUnsupportedProtocol))
-		return
+	switch {
+	case eio != "4":
+		return nil, requestError(CodeUnsupportedProtocol)
+	case upgrade && transport != transportWebSocket:
+		return nil, requestError(CodeBadRequest)
 	}
-	if upgrade && transport != transportWebSocket {
-		srv.reject(w, r, upgrade, requestError(CodeBadRequest))
-		return
-	}
-	srv.handshake(w, r, transport)
+	return nil, nil
 }
 
 // reject answers a refused request: JSON for plain HTTP, a bare 400 text
