@@ -226,19 +226,36 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	start := time.Now()
+	got, err := measure(ctx, o, bin, todo, out)
+	if err != nil {
+		return err
+	}
+	report := render(o, todo, got, time.Since(start))
+	fmt.Fprint(out, "\n"+report)
+	if o.write != "" {
+		if err := os.WriteFile(o.write, []byte(report), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "wrote", o.write)
+	}
+	return nil
+}
+
+// measure runs every case on every target, reps times, the targets'
+// order rotating from one run to the next. It returns the outcomes by case
+// ID and target.
+func measure(ctx context.Context, o options, bin string, todo []benchCase, out io.Writer) (map[string]map[string]*outcome, error) {
 	got := map[string]map[string]*outcome{}
+	for _, c := range todo {
+		got[c.ID] = map[string]*outcome{}
+		for _, t := range o.targets {
+			got[c.ID][t] = &outcome{}
+		}
+	}
 	for rep := range o.reps {
 		for ci, c := range todo {
-			order := rotate(o.targets, rep+ci)
-			for _, tgt := range order {
+			for _, tgt := range rotate(o.targets, rep+ci) {
 				oc := got[c.ID][tgt]
-				if got[c.ID] == nil {
-					got[c.ID] = map[string]*outcome{}
-				}
-				if oc == nil {
-					oc = &outcome{}
-					got[c.ID][tgt] = oc
-				}
 				if oc.err != nil {
 					continue // a target that failed a case is not retried
 				}
@@ -246,7 +263,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 				r, err := runOne(ctx, o, bin, tgt, c, rep)
 				if err != nil {
 					if ctx.Err() != nil {
-						return ctx.Err()
+						return nil, ctx.Err()
 					}
 					fmt.Fprintf(out, "FAILED: %v\n", err)
 					oc.err = err
@@ -257,15 +274,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			}
 		}
 	}
-	report := render(o, s, todo, got, time.Since(start))
-	fmt.Fprint(out, "\n"+report)
-	if o.write != "" {
-		if err := os.WriteFile(o.write, []byte(report), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintln(out, "wrote", o.write)
-	}
-	return nil
+	return got, nil
 }
 
 func rotate(s []string, n int) []string {

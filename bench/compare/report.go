@@ -14,7 +14,7 @@ import (
 
 // render returns the Markdown report: machine, conditions, the headline
 // table with Go/Node ratios, and the details per target.
-func render(o options, s sizes, todo []benchCase, got map[string]map[string]*outcome, took time.Duration) string {
+func render(o options, todo []benchCase, got map[string]map[string]*outcome, took time.Duration) string {
 	var b strings.Builder
 	mode := "full size"
 	if o.quick {
@@ -64,7 +64,7 @@ func render(o options, s sizes, todo []benchCase, got map[string]map[string]*out
 		fmt.Fprintf(&b, "| %s | %s | %s |", c.ID, c.Title, c.Metric.Name)
 		for _, t := range o.targets {
 			oc := got[c.ID][t]
-			if oc == nil || len(oc.results) == 0 {
+			if len(oc.results) == 0 {
 				b.WriteString(" failed |")
 				continue
 			}
@@ -103,9 +103,6 @@ func render(o options, s sizes, todo []benchCase, got map[string]map[string]*out
 	for _, c := range todo {
 		for _, t := range o.targets {
 			oc := got[c.ID][t]
-			if oc == nil {
-				continue
-			}
 			if len(oc.results) == 0 {
 				fmt.Fprintf(&b, "| %s | %s | 0 | failed: %s |||||||\n", c.ID, t, strings.ReplaceAll(fmt.Sprint(oc.err), "|", "/"))
 				continue
