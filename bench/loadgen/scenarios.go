@@ -123,11 +123,11 @@ func runConnect(ctx context.Context, cfg *Config, t *target, m *meter, r *Result
 	if err != nil {
 		return err
 	}
-	if err := m.end(r); err != nil {
-		closeAll(conns)
+	err = m.end(r)
+	closeAll(conns)
+	if err != nil {
 		return err
 	}
-	closeAll(conns)
 	r.Ops = int64(len(conns))
 	r.finish(&hist)
 	return nil
