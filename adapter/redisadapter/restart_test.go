@@ -3,9 +3,11 @@ package redisadapter_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/seed9706/socketio/adapter/redisadapter"
 	"github.com/seed9706/socketio/internal/interop"
+	"github.com/seed9706/socketio/internal/rawclient"
 )
 
 // lockedBuffer collects log output from several goroutines.
@@ -33,8 +36,8 @@ func (w *lockedBuffer) String() string {
 	return w.b.String()
 }
 
-// restartRedis stops the server at addr (SHUTDOWN NOSAVE), then starts a
-// new one on the same port once stopped returns.
+// restartRedis stops the server at addr (SHUTDOWN NOSAVE) if one runs,
+// calls whileDown, then starts a new one on the same port.
 func restartRedis(t *testing.T, addr string, whileDown func()) {
 	t.Helper()
 	rdb := newClient(t, addr)
@@ -116,4 +119,46 @@ func testRedisRestart(t *testing.T, mode string) {
 	if !strings.Contains(logs.String(), "resubscribed") {
 		t.Fatalf("no resubscription logged:\n%s", logs)
 	}
+}
+
+// A node that starts while Redis is down serves its local clients, drops
+// what it cannot publish (bounded queue), and joins the cluster once Redis
+// comes up.
+func TestStartWhileRedisDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	rdb := newClient(t, addr)
+	logs := &lockedBuffer{}
+	factory := redisadapter.New(rdb, &redisadapter.Options{RequestsTimeout: 500 * time.Millisecond, PublishQueueSize: 1,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	g := startGoNode(t, "g", factory)
+	c := rawclient.WebSocket(t, g.url, "/socket.io/")
+	c.Connect("/", "")
+
+	var full bool
+	for i := 0; i < 100 && !full; i++ {
+		err := g.srv.Emit("local", i)
+		c.Expect(`42["local",` + strconv.Itoa(i) + `]`) // delivered locally whatever Redis does
+		full = errors.Is(err, redisadapter.ErrPublishQueueFull)
+	}
+	if !full {
+		t.Fatal("the publish queue never filled while Redis was down")
+	}
+	if !strings.Contains(logs.String(), "subscribe failed") {
+		t.Fatalf("no subscription error logged:\n%s", logs)
+	}
+
+	restartRedis(t, addr, func() {}) // starts it
+	waitFor(t, func() bool {
+		n, err := g.srv.Of("/").Adapter().ServerCount(context.Background())
+		return err == nil && n == 1
+	})
+	// A broadcast published by another client now reaches the node.
+	em := redisadapter.NewEmitter(rdb, nil)
+	waitFor(t, func() bool { return em.Emit(context.Background(), "hello") == nil })
+	c.Expect(`42["hello"]`)
 }
