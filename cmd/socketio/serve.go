@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/seed9706/socketio/internal/demo"
 )
 
@@ -42,7 +43,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	addr := fl.String("addr", "127.0.0.1:3000", "listen address `HOST:PORT`")
-	redisURL := fl.String("redis", "", "Redis `URL` shared by several instances (not available yet)")
+	redisURL := fl.String("redis", "", "Redis `URL` (redis://HOST:PORT/DB) that makes several instances one app")
 	token := fl.String("agent-token", "", "the `TOKEN` agents sign in with (default: a random one, printed at startup)")
 	dist := fl.String("client-dist", "", "`DIR` holding the official browser client (default: "+clientDistDir+" in this directory or above)")
 	verbose := fl.Bool("v", false, "log connections and errors to stderr")
@@ -60,15 +61,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "socketio serve: unexpected argument %q\n", fl.Arg(0))
 		return 2
 	}
-	if *redisURL != "" {
-		fmt.Fprintln(stderr, "socketio serve: -redis: the Redis adapter is not part of this build yet; run a single instance without -redis")
-		return 2
-	}
 	if *token == "" {
 		*token = randomToken()
 	}
 
 	opts := demo.Options{AgentToken: *token}
+	if *redisURL != "" {
+		rdb, err := dialRedis(ctx, *redisURL)
+		if err != nil {
+			fmt.Fprintf(stderr, "socketio serve: -redis: %v\n", err)
+			return 1
+		}
+		defer rdb.Close()
+		opts.Redis = rdb
+	}
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -103,6 +109,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  agents:      %s/agent#token=%s\n", base, *token)
 	fmt.Fprintf(stdout, "  orders:      %s/orders\n", base)
 	fmt.Fprintf(stdout, "  agent token: %s\n", *token)
+	if *redisURL != "" {
+		fmt.Fprintf(stdout, "  cluster:     every instance on %s is one app\n", *redisURL)
+	}
 	if distDir != "" {
 		fmt.Fprintf(stdout, "  client:      %s/socket.io/socket.io.min.js from %s\n", base, distDir)
 	} else {
@@ -130,6 +139,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "socketio serve: stopped")
 	}
 	return status
+}
+
+// dialRedis connects to url and checks that Redis answers.
+func dialRedis(ctx context.Context, url string) (*redis.Client, error) {
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	rdb := redis.NewClient(ro)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	return rdb, nil
 }
 
 func randomToken() string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/seed9706/socketio/internal/interop"
 	"io"
 	"net/http"
 	"regexp"
@@ -31,12 +32,25 @@ func (b *syncBuffer) String() string {
 }
 
 func TestServe(t *testing.T) {
+	testServe(t, "-addr", "127.0.0.1:0", "-agent-token", "s3cret")
+}
+
+func TestServeRedis(t *testing.T) {
+	url := "redis://" + interop.StartRedis(t)
+	stdout := testServe(t, "-addr", "127.0.0.1:0", "-agent-token", "s3cret", "-redis", url)
+	if want := "  cluster:     every instance on " + url + " is one app\n"; !strings.Contains(stdout, want) {
+		t.Errorf("stdout lacks %q", want)
+	}
+}
+
+// testServe runs serve with args, checks what it prints and serves, stops
+// it and returns its stdout.
+func testServe(t *testing.T, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	status := make(chan int, 1)
-	go func() {
-		status <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-agent-token", "s3cret"}, &stdout, &stderr)
-	}()
+	go func() { status <- serve(ctx, args, &stdout, &stderr) }()
 
 	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)\n`)
 	var base string
@@ -90,6 +104,7 @@ func TestServe(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+	return stdout.String()
 }
 
 func TestServeFlagErrors(t *testing.T) {
@@ -98,7 +113,8 @@ func TestServeFlagErrors(t *testing.T) {
 		status int
 		stderr string
 	}{
-		{[]string{"-redis", "redis://127.0.0.1:6379"}, 2, "socketio serve: -redis: the Redis adapter is not part of this build yet"},
+		{[]string{"-redis", "redis://127.0.0.1:1"}, 1, "socketio serve: -redis: redis://127.0.0.1:1: dial tcp 127.0.0.1:1"},
+		{[]string{"-redis", "http://x"}, 1, "socketio serve: -redis: redis: invalid URL scheme: http"},
 		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{[]string{"extra"}, 2, `socketio serve: unexpected argument "extra"`},
 		{[]string{"-client-dist", t.TempDir()}, 1, "socketio serve: -client-dist: "},

@@ -14,7 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/seed9706/socketio/adapter"
+	"github.com/redis/go-redis/v9"
+	"github.com/seed9706/socketio/adapter/redisadapter"
 	"github.com/seed9706/socketio/socketio"
 )
 
@@ -48,8 +49,10 @@ type Options struct {
 	// ReconnectGrace is how long a ticket survives while its customer is
 	// offline. Default 2 minutes.
 	ReconnectGrace time.Duration
-	// Adapter shares rooms and broadcasts between servers. Default in-memory.
-	Adapter adapter.Factory
+	// Redis, when set, makes several servers one app: rooms and broadcasts
+	// go through the Redis adapter, tickets and orders are kept in Redis.
+	// Default nil: one server, everything in memory.
+	Redis redis.UniversalClient
 	// Logger receives the server's logs. Default silent.
 	Logger *slog.Logger
 }
@@ -60,7 +63,7 @@ type App struct {
 	support *socketio.Namespace
 	agents  *socketio.Namespace
 	orders  *socketio.Namespace
-	desk    *desk
+	desk    ticketStore
 	tracker *tracker
 	token   string
 	mux     *http.ServeMux
@@ -79,15 +82,27 @@ func New(opts Options) (*App, error) {
 	if opts.ReconnectGrace <= 0 {
 		opts.ReconnectGrace = DefaultReconnectGrace
 	}
-	so := &socketio.ServerOptions{Adapter: opts.Adapter, Logger: opts.Logger}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	so := &socketio.ServerOptions{Logger: opts.Logger}
 	if opts.ClientDist != nil {
 		so.ServeClient = &socketio.ServeClientOptions{FS: opts.ClientDist, Version: opts.ClientVersion}
 	}
+	var clock orderClock = newMemoryClock(orderLife(opts.OrderStep))
+	if opts.Redis != nil {
+		so.Adapter = redisadapter.New(opts.Redis, &redisadapter.Options{Logger: opts.Logger})
+		clock = redisClock{opts.Redis, orderLife(opts.OrderStep)}
+	}
 	a := &App{srv: socketio.NewServer(so), token: opts.AgentToken}
-	a.desk = newDesk(opts.ReconnectGrace, a.ticketExpired)
+	if opts.Redis != nil {
+		a.desk = newRedisDesk(opts.Redis, opts.ReconnectGrace, a.ticketExpired, opts.Logger)
+	} else {
+		a.desk = newDesk(opts.ReconnectGrace, a.ticketExpired)
+	}
 	// Every server pushes the moves to its own clients (Local): in a
 	// cluster, each tracks the orders its clients follow.
-	a.tracker = newTracker(opts.OrderStep, newMemoryClock(orderLife(opts.OrderStep)), func(st OrderStatus) {
+	a.tracker = newTracker(opts.OrderStep, clock, func(st OrderStatus) {
 		_ = a.orders.To(orderRoom(st.OrderID)).Local().Emit("order:status", st)
 	})
 	a.support = a.srv.Of("/support")
@@ -155,7 +170,9 @@ type errorAck struct {
 func (a *App) broadcastQueue() {
 	a.queueMu.Lock()
 	defer a.queueMu.Unlock()
-	_ = a.agents.Emit("queue", a.desk.queue())
+	if q := a.desk.queue(); q != nil {
+		_ = a.agents.Emit("queue", q)
+	}
 }
 
 // authenticateAgent is the /agents middleware: auth.token must be the agent

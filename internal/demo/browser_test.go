@@ -44,7 +44,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Await(t, "reconnected")
-	waitResumed(t, srv.app.desk, "Bob")
+	waitResumed(t, srv.app.desk.(*desk), "Bob")
 	if err := p.Send(map[string]string{"op": "resumed"}); err != nil {
 		t.Fatal(err)
 	}

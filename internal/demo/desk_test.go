@@ -3,94 +3,165 @@ package demo
 import (
 	"errors"
 	"fmt"
+	"github.com/redis/go-redis/v9"
+	"github.com/seed9706/socketio/internal/interop"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-func TestDeskClaimIsExclusive(t *testing.T) {
-	d := newDesk(time.Minute, func(string, bool) {})
-	defer d.shutdown()
-	st, err := d.open("Ann")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wins := make(chan string, 8)
-	for i := range 8 {
-		wg.Go(func() {
-			agent := string(rune('A' + i))
-			if _, err := d.claim(st.TicketID, agent); err == nil {
-				wins <- agent
-			} else if !strings.HasPrefix(err.Error(), "already claimed by ") {
-				t.Errorf("claim: %v", err)
-			}
+// forEachStore runs test against the in-memory desk and the Redis one.
+func forEachStore(t *testing.T, test func(t *testing.T, newStore func(grace time.Duration, onExpire func(string, bool)) ticketStore)) {
+	t.Run("memory", func(t *testing.T) {
+		test(t, func(grace time.Duration, onExpire func(string, bool)) ticketStore {
+			d := newDesk(grace, onExpire)
+			t.Cleanup(d.shutdown)
+			return d
 		})
-	}
-	wg.Wait()
-	close(wins)
-	if n := len(wins); n != 1 {
-		t.Fatalf("%d agents claimed the ticket, want 1", n)
-	}
-	if q := d.queue(); len(q) != 0 {
-		t.Errorf("queue after claim: %v", q)
-	}
+	})
+	t.Run("redis", func(t *testing.T) {
+		rdb := redis.NewClient(&redis.Options{Addr: interop.StartRedis(t)})
+		t.Cleanup(func() { _ = rdb.Close() })
+		test(t, func(grace time.Duration, onExpire func(string, bool)) ticketStore {
+			d := newRedisDesk(rdb, grace, onExpire, slog.New(slog.DiscardHandler))
+			t.Cleanup(d.shutdown)
+			return d
+		})
+	})
 }
 
-func TestDeskExpiresOfflineTickets(t *testing.T) {
-	expired := make(chan string, 2)
-	d := newDesk(20*time.Millisecond, func(id string, queued bool) { expired <- id })
-	defer d.shutdown()
-	st, _ := d.open("Ann")
-	back, _ := d.open("Bea")
-	d.customerLeft(st.TicketID)
-	d.customerLeft(back.TicketID)
-	if _, online, _, err := d.customerJoined(back.TicketID, "Bea"); err != nil || !online {
-		t.Fatalf("customerJoined: online %v, %v", online, err)
-	}
-	select {
-	case id := <-expired:
-		if id != st.TicketID {
-			t.Fatalf("expired %s, want %s", id, st.TicketID)
+func noExpiry(string, bool) {}
+
+func TestStoreClaimIsExclusive(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(time.Duration, func(string, bool)) ticketStore) {
+		d := newStore(time.Minute, noExpiry)
+		st, err := d.open("Ann")
+		if err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("ticket did not expire")
-	}
-	if _, ok := d.state(st.TicketID); ok {
-		t.Error("expired ticket still known")
-	}
-	if _, ok := d.state(back.TicketID); !ok {
-		t.Error("the ticket of a customer who came back expired")
-	}
+		if q := d.queue(); len(q) != 1 || q[0].TicketID != st.TicketID || q[0].Name != "Ann" || !q[0].Online {
+			t.Fatalf("queue: %+v", q)
+		}
+		var wg sync.WaitGroup
+		wins := make(chan string, 8)
+		for i := range 8 {
+			wg.Go(func() {
+				agent := string(rune('A' + i))
+				if _, err := d.claim(st.TicketID, agent); err == nil {
+					wins <- agent
+				} else if !strings.HasPrefix(err.Error(), "already claimed by ") {
+					t.Errorf("claim: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		close(wins)
+		if n := len(wins); n != 1 {
+			t.Fatalf("%d agents claimed the ticket, want 1", n)
+		}
+		if q := d.queue(); len(q) != 0 {
+			t.Errorf("queue after claim: %v", q)
+		}
+	})
 }
 
-func TestDeskResumeAfterRestart(t *testing.T) {
-	d := newDesk(time.Minute, func(string, bool) {})
-	defer d.shutdown()
-	id := newID()
-	// The agent comes back first: the ticket is assigned, nameless, not queued.
-	if _, err := d.resume(id, "Bob"); err != nil {
-		t.Fatal(err)
-	}
-	if q := d.queue(); len(q) != 0 {
-		t.Errorf("queue: %v", q)
-	}
-	st, online, _, err := d.customerJoined(id, "Ann")
-	if err != nil || !online || st.Name != "Ann" || st.Agent != "Bob" {
-		t.Fatalf("customerJoined: %+v online %v err %v", st, online, err)
-	}
-	if _, err := d.resume(id, "Eve"); !errors.As(err, new(*claimedError)) {
-		t.Errorf("another agent resumed Bob's ticket: %v", err)
-	}
-	// The customer comes back first: queued again under the same id.
-	id2 := newID()
-	if _, _, queueChanged, _ := d.customerJoined(id2, "Cid"); !queueChanged {
-		t.Error("queue unchanged")
-	}
-	if q := d.queue(); len(q) != 1 || q[0].TicketID != id2 || q[0].Name != "Cid" || !q[0].Online {
-		t.Errorf("queue: %+v", q)
-	}
+func TestStorePostAndClose(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(time.Duration, func(string, bool)) ticketStore) {
+		d := newStore(time.Minute, noExpiry)
+		st, _ := d.open("Ann")
+		if _, err := d.claim(st.TicketID, "Bob"); err != nil {
+			t.Fatal(err)
+		}
+		m, err := d.post(Message{TicketID: st.TicketID, From: "customer", Name: "Ann", Text: "hi"})
+		if err != nil || !validID(m.ID) || m.TS == 0 {
+			t.Fatalf("post: %+v, %v", m, err)
+		}
+		if _, err := d.post(Message{TicketID: st.TicketID, From: "agent", Name: "Eve", Text: "hi"}); !errors.Is(err, errNotYourTicket) {
+			t.Errorf("post by another agent: %v", err)
+		}
+		if !d.owns(st.TicketID, "Bob") || d.owns(st.TicketID, "Eve") {
+			t.Error("owns")
+		}
+		got, err := d.claim(st.TicketID, "Bob") // again: fine, with the messages
+		if err != nil || len(got.Messages) != 1 || got.Messages[0] != m {
+			t.Errorf("claim again: %+v, %v", got, err)
+		}
+		if err := d.close(st.TicketID, "Eve"); !errors.Is(err, errNotYourTicket) {
+			t.Errorf("close by another agent: %v", err)
+		}
+		if err := d.close(st.TicketID, "Bob"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.post(Message{TicketID: st.TicketID, From: "customer", Name: "Ann", Text: "hi"}); !errors.Is(err, errTicketNotFound) {
+			t.Errorf("post to a closed ticket: %v", err)
+		}
+	})
+}
+
+func TestStoreExpiresOfflineTickets(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(time.Duration, func(string, bool)) ticketStore) {
+		expired := make(chan string, 2)
+		d := newStore(50*time.Millisecond, func(id string, queued bool) {
+			if !queued {
+				t.Errorf("expired ticket %s was not queued", id)
+			}
+			expired <- id
+		})
+		st, _ := d.open("Ann")
+		back, _ := d.open("Bea")
+		if off, queued := d.customerLeft(st.TicketID); !off || !queued {
+			t.Errorf("customerLeft: %v %v", off, queued)
+		}
+		d.customerLeft(back.TicketID)
+		if _, online, _, err := d.customerJoined(back.TicketID, "Bea"); err != nil || !online {
+			t.Fatalf("customerJoined: online %v, %v", online, err)
+		}
+		select {
+		case id := <-expired:
+			if id != st.TicketID {
+				t.Fatalf("expired %s, want %s", id, st.TicketID)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("ticket did not expire")
+		}
+		if _, err := d.claim(st.TicketID, "Bob"); !errors.Is(err, errTicketNotFound) {
+			t.Errorf("claim an expired ticket: %v", err)
+		}
+		if _, err := d.claim(back.TicketID, "Bob"); err != nil {
+			t.Errorf("the ticket of a customer who came back: %v", err)
+		}
+	})
+}
+
+func TestStoreResumeAfterRestart(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(time.Duration, func(string, bool)) ticketStore) {
+		d := newStore(time.Minute, noExpiry)
+		id := newID()
+		// The agent comes back first: the ticket is assigned, nameless, not queued.
+		if _, err := d.resume(id, "Bob"); err != nil {
+			t.Fatal(err)
+		}
+		if q := d.queue(); len(q) != 0 {
+			t.Errorf("queue: %v", q)
+		}
+		st, online, _, err := d.customerJoined(id, "Ann")
+		if err != nil || !online || st.Name != "Ann" || st.Agent != "Bob" {
+			t.Fatalf("customerJoined: %+v online %v err %v", st, online, err)
+		}
+		if _, err := d.resume(id, "Eve"); !errors.As(err, new(*claimedError)) {
+			t.Errorf("another agent resumed Bob's ticket: %v", err)
+		}
+		// The customer comes back first: queued again under the same id.
+		id2 := newID()
+		if _, _, queueChanged, _ := d.customerJoined(id2, "Cid"); !queueChanged {
+			t.Error("queue unchanged")
+		}
+		if q := d.queue(); len(q) != 1 || q[0].TicketID != id2 || q[0].Name != "Cid" || !q[0].Online {
+			t.Errorf("queue: %+v", q)
+		}
+	})
 }
 
 func TestDeskBounds(t *testing.T) {
@@ -102,7 +173,7 @@ func TestDeskBounds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, _ := d.state(st.TicketID); len(got.Messages) != maxMessages {
+	if got := d.tickets[st.TicketID].state(); len(got.Messages) != maxMessages {
 		t.Errorf("%d messages kept, want %d", len(got.Messages), maxMessages)
 	}
 	for len(d.tickets) < maxTickets {

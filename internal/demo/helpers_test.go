@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/redis/go-redis/v9"
 	"net"
 	"net/http"
 	"regexp"
@@ -116,7 +117,13 @@ func (c *peers) send(cmd map[string]any) {
 // connect opens a socket and waits for its connect or connect_error line.
 func (c *peers) connect(name, nsp string, auth any, reconnect bool) line {
 	c.t.Helper()
-	c.send(map[string]any{"op": "connect", "name": name, "nsp": nsp, "auth": auth, "reconnect": reconnect})
+	return c.connectTo("", name, nsp, auth, reconnect)
+}
+
+// connectTo is connect to the server at url ("" = the peers' own).
+func (c *peers) connectTo(url, name, nsp string, auth any, reconnect bool) line {
+	c.t.Helper()
+	c.send(map[string]any{"op": "connect", "name": name, "nsp": nsp, "auth": auth, "reconnect": reconnect, "url": url})
 	return c.awaitAny(name, "connect", "connect_error")
 }
 
@@ -218,4 +225,19 @@ func ticketOf(t *testing.T, ack string) string {
 		t.Fatalf("ticket:open ack %s: %v", ack, err)
 	}
 	return a[0].TicketID
+}
+
+// startCluster starts n apps sharing a fresh redis-server.
+func startCluster(t *testing.T, n int, opts Options) []*testServer {
+	t.Helper()
+	addr := interop.StartRedis(t)
+	var servers []*testServer
+	for range n {
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		t.Cleanup(func() { _ = rdb.Close() })
+		o := opts
+		o.Redis = rdb
+		servers = append(servers, startApp(t, "127.0.0.1:0", o))
+	}
+	return servers
 }

@@ -26,11 +26,23 @@ func expect(t *testing.T, what, got, want string) {
 
 func TestSupportAndAgentsProtocol(t *testing.T) {
 	srv := startApp(t, "127.0.0.1:0", Options{})
-	c := startPeers(t, srv.url())
+	supportFlow(t, srv.url(), srv.url(), srv.url())
+}
 
-	c.connect("bob", "/agents", agentAuth("Bob"), false)
+// TestClusterProtocol: the same with -redis, the customer on one server and
+// the agents on two others.
+func TestClusterProtocol(t *testing.T) {
+	nodes := startCluster(t, 3, Options{})
+	supportFlow(t, nodes[0].url(), nodes[1].url(), nodes[2].url())
+}
+
+// supportFlow runs a support conversation: Ann (a customer) on annURL, Bob
+// and Eve (agents) on bobURL and eveURL.
+func supportFlow(t *testing.T, annURL, bobURL, eveURL string) {
+	c := startPeers(t, annURL)
+	c.connectTo(bobURL, "bob", "/agents", agentAuth("Bob"), false)
 	expect(t, "bob queue on connection", c.event("bob", "queue"), `[[]]`)
-	c.connect("eve", "/agents", agentAuth("Eve"), false)
+	c.connectTo(eveURL, "eve", "/agents", agentAuth("Eve"), false)
 	expect(t, "eve queue on connection", c.event("eve", "queue"), `[[]]`)
 	if l := c.connect("ann", "/support", nil, false); l.Event != "connect" {
 		t.Fatalf("customer: %+v", l)
@@ -107,6 +119,30 @@ func TestAgentsRejectWrongToken(t *testing.T) {
 	}
 	if l := c.connect("right", "/agents", agentAuth("Bob"), false); l.Event != "connect" {
 		t.Errorf("right token: %+v", l)
+	}
+}
+
+// TestOrdersCluster: two clients on two servers follow the same order and
+// see the same moves, once each.
+func TestOrdersCluster(t *testing.T) {
+	nodes := startCluster(t, 2, Options{OrderStep: 100 * time.Millisecond})
+	c := startPeers(t, nodes[0].url())
+	c.connect("o1", "/orders", nil, false)
+	c.connectTo(nodes[1].url(), "o2", "/orders", nil, false)
+	first := c.emit("o1", "order:track", map[string]any{"orderId": "B-7"})
+	if second := c.emit("o2", "order:track", map[string]any{"orderId": "B-7"}); second != first && !strings.Contains(second, `"status":"packed"`) {
+		t.Errorf("second server: %s, first %s", second, first)
+	}
+	for _, status := range []string{"packed", "shipped", "delivered"} {
+		a, b := c.event("o1", "order:status"), c.event("o2", "order:status")
+		if a != b || !strings.Contains(a, `"status":"`+status+`"`) {
+			t.Errorf("%s: %s on one server, %s on the other", status, a, b)
+		}
+	}
+	for _, name := range []string{"o1", "o2"} {
+		for _, l := range c.unmatched(name) {
+			t.Errorf("%s got an extra %s", name, l)
+		}
 	}
 }
 

@@ -69,7 +69,7 @@ func (a *App) ticketExpired(id string, wasQueued bool) {
 // onCustomer serves one customer socket of /support. The socket's handlers
 // run one at a time, so ticketID needs no lock.
 func (a *App) onCustomer(s *socketio.Socket) {
-	var ticketID string
+	var ticketID, customer string // the ticket and the customer's name in it
 	var auth struct {
 		TicketID string `json:"ticketId"`
 		Name     string `json:"name"`
@@ -80,7 +80,7 @@ func (a *App) onCustomer(s *socketio.Socket) {
 		// A customer coming back, after a network failure or a server restart.
 		st, cameOnline, queueChanged, err := a.desk.customerJoined(auth.TicketID, name)
 		if err == nil {
-			ticketID = st.TicketID
+			ticketID, customer = st.TicketID, st.Name
 			s.Join(ticketRoom(ticketID))
 			_ = s.Emit("ticket:state", st)
 			if cameOnline {
@@ -115,7 +115,7 @@ func (a *App) onCustomer(s *socketio.Socket) {
 			_ = e.Ack(errorAck{err.Error()})
 			return
 		}
-		ticketID = st.TicketID
+		ticketID, customer = st.TicketID, st.Name
 		s.Join(ticketRoom(ticketID))
 		_ = e.Ack(map[string]string{"ticketId": ticketID})
 		a.broadcastQueue()
@@ -138,7 +138,7 @@ func (a *App) onCustomer(s *socketio.Socket) {
 			_ = e.Ack(errorAck{"text must be 1 to 2000 characters"})
 			return
 		}
-		m, err := a.desk.post(Message{TicketID: ticketID, From: "customer", Text: text})
+		m, err := a.desk.post(Message{TicketID: ticketID, From: "customer", Name: customer, Text: text})
 		if err != nil {
 			_ = e.Ack(errorAck{err.Error()})
 			return
@@ -152,9 +152,7 @@ func (a *App) onCustomer(s *socketio.Socket) {
 		if ticketID == "" || e.Args(&typing) != nil {
 			return
 		}
-		if name, ok := a.desk.customerName(ticketID); ok {
-			a.toTicket(ticketID, s, "typing", typingEvent{"customer", name, typing, ticketID})
-		}
+		a.toTicket(ticketID, s, "typing", typingEvent{"customer", customer, typing, ticketID})
 	})
 
 	s.OnDisconnect(func(string) {
@@ -208,7 +206,11 @@ func (a *App) onAgent(s *socketio.Socket) {
 		a.broadcastQueue()
 	} else {
 		a.queueMu.Lock() // a queue broadcast after this snapshot reaches this socket too
-		_ = s.Emit("queue", a.desk.queue())
+		q := a.desk.queue()
+		if q == nil {
+			q = []QueueItem{} // Redis is down: the next change sends the queue
+		}
+		_ = s.Emit("queue", q)
 		a.queueMu.Unlock()
 	}
 

@@ -79,6 +79,34 @@ func (t *ticket) state() TicketState {
 	}
 }
 
+// ticketStore keeps the tickets: desk in memory for one server, redisDesk
+// for a cluster. Errors returned are meant for clients.
+type ticketStore interface {
+	// open creates a ticket for a connected customer.
+	open(name string) (TicketState, error)
+	// customerJoined counts a customer socket of ticket id, opening it again
+	// under that id if unknown (the server restarted); it reports whether
+	// the customer came online and whether the queue changed.
+	customerJoined(id, name string) (st TicketState, cameOnline, queueChanged bool, err error)
+	// customerLeft uncounts a customer socket; the last one starts the
+	// grace period after which the ticket expires.
+	customerLeft(id string) (wentOffline, queued bool)
+	// claim assigns a queued ticket to agent (again: fine).
+	claim(id, agent string) (TicketState, error)
+	// resume gives an agent back its ticket after a reconnection, creating
+	// it if unknown (the server restarted).
+	resume(id, agent string) (TicketState, error)
+	// close removes a ticket its agent is done with.
+	close(id, agent string) error
+	// post stores a message; an agent posts only to its tickets.
+	post(m Message) (Message, error)
+	owns(id, agent string) bool
+	// queue lists the unclaimed tickets, oldest first; nil if unavailable.
+	queue() []QueueItem
+	// shutdown stops the expiry timers.
+	shutdown()
+}
+
 // desk is the ticket store: tickets, their queue and their messages. Its
 // methods never call out while holding mu; expired tickets are reported
 // through onExpire, called without the lock.
@@ -257,9 +285,6 @@ func (d *desk) post(m Message) (Message, error) {
 	if m.From == "agent" && t.agent != m.Name {
 		return Message{}, errNotYourTicket
 	}
-	if m.From == "customer" {
-		m.Name = t.name
-	}
 	m.ID = newID()
 	m.TS = time.Now().UnixMilli()
 	if len(t.messages) == maxMessages {
@@ -267,28 +292,6 @@ func (d *desk) post(m Message) (Message, error) {
 	}
 	t.messages = append(t.messages, m)
 	return m, nil
-}
-
-// state returns a snapshot of ticket id.
-func (d *desk) state(id string) (TicketState, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t := d.tickets[id]
-	if t == nil {
-		return TicketState{}, false
-	}
-	return t.state(), true
-}
-
-// customerName returns the name of ticket id's customer.
-func (d *desk) customerName(id string) (string, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t := d.tickets[id]
-	if t == nil {
-		return "", false
-	}
-	return t.name, true
 }
 
 // owns reports whether agent holds ticket id.

@@ -4,7 +4,8 @@
 // usage: node client.mjs URL
 //
 // commands:
-//   {"op":"connect","name":N,"nsp":"/support","auth":{...},"reconnect":bool}
+//   {"op":"connect","name":N,"nsp":"/support","auth":{...},"reconnect":bool,"url":U}
+//   (url: another server than URL, optional)
 //   {"op":"auth","name":N,"auth":{...}}          auth for the next reconnection
 //   {"op":"emit","name":N,"ev":E,"args":[...],"ref":R}   with an ack callback
 //   {"op":"close","name":N}
@@ -20,7 +21,7 @@ const auths = new Map();
 function connect(cmd) {
   const name = cmd.name;
   auths.set(name, cmd.auth || {});
-  const s = io(url + cmd.nsp, {
+  const s = io((cmd.url || url) + cmd.nsp, {
     forceNew: true,
     transports: ["websocket"],
     reconnection: cmd.reconnect === true,
