@@ -156,3 +156,66 @@ func BenchmarkIdleWebSocketSessions(b *testing.B) {
 		_ = srv.Close(b.Context())
 	}
 }
+
+// BenchmarkBroadcastWebSocket: one message (encoded once) sent to 200
+// WebSocket sessions per op; reports deliveries per second.
+func BenchmarkBroadcastWebSocket(b *testing.B) {
+	const n = 200
+	opened := make(chan *Session, n)
+	srv := NewServer(openNotifier(opened), nil)
+	ts := newPlainServer(b, srv)
+	b.Cleanup(func() { _ = srv.Close(b.Context()) })
+	sessions := make([]*Session, 0, n)
+	readers := make(chan int, n)
+	var conns []net.Conn
+	for range n {
+		conn, br, _, err := ws.Dial(b.Context(), wsURL(ts.URL, "EIO=4&transport=websocket"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, conn)
+		var r io.Reader = conn
+		if br != nil {
+			r = br
+		}
+		sessions = append(sessions, <-opened)
+		go func() { // count the message frames this client receives
+			for {
+				h, err := ws.ReadHeader(r)
+				if err != nil {
+					return
+				}
+				p := make([]byte, h.Length)
+				if _, err := io.ReadFull(r, p); err != nil {
+					return
+				}
+				if len(p) > 0 && p[0] == '4' {
+					readers <- 1
+				}
+			}
+		}()
+	}
+	b.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	msg := Message{Data: []byte(`2["news",{"title":"hello","n":1}]`)}
+	for b.Loop() {
+		for _, s := range sessions {
+			if err := s.Send(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for range n {
+			<-readers
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+type openNotifier chan *Session
+
+func (o openNotifier) OnOpen(s *Session)             { o <- s }
+func (openNotifier) OnMessage(*Session, Message)     {}
+func (openNotifier) OnClose(*Session, string, error) {}
