@@ -472,6 +472,36 @@ func testMixedCluster(t *testing.T, mode string) {
 			t.Fatal(l.Error)
 		}
 		jsonEqual(t, "Node emitWithAck count", json.RawMessage(fmt.Sprint(strings.Count(string(l.Replies), "from"))), "3")
+
+		// Binary acknowledgements cross nodes as msgpack bin, both ways.
+		replies, err = g2.srv.Of("/").EmitWithAck(ctxTimeout(t, 3*time.Second), "askbin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, r := range replies {
+			var b []byte
+			if err := r.Args(&b); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(b))
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"c1", "c2", "c3"}) {
+			t.Fatalf("binary replies %q", got)
+		}
+		l = n.do(map[string]any{"op": "srv", "server": "n1", "do": "emitWithAck", "event": "askbin", "timeout": 3000})
+		var bins []struct {
+			Bin string `json:"$bin"`
+		}
+		if err := json.Unmarshal(l.Replies, &bins); err != nil || len(bins) != 3 || l.Error != "" {
+			t.Fatalf("Node binary replies %s %s %v", l.Replies, l.Error, err)
+		}
+		for _, b := range bins {
+			if b.Bin == "" {
+				t.Fatalf("Node binary replies %s", l.Replies)
+			}
+		}
 	})
 
 	t.Run("Emitters", func(t *testing.T) {

@@ -151,7 +151,7 @@ function openClient(cmd) {
   s.onAny((ev, ...args) => {
     const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
     emit("event", { name, ev, args: toWire(args) });
-    if (ack) ack({ from: name });
+    if (ack) ack(ev === "askbin" ? Buffer.from(name) : { from: name });
   });
 }
 
