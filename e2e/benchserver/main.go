@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
@@ -87,12 +88,17 @@ func startCPUProfile(path string) (stop func()) {
 // collectGarbageOnSIGUSR2 makes SIGUSR2 run a full garbage collection and
 // return the freed memory to the OS, so that the benchmarks (bench/) read
 // the memory of live objects only, as they do with the Node.js server's gc().
+// It then prints where the memory goes to stderr.
 func collectGarbageOnSIGUSR2() {
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, syscall.SIGUSR2)
 	go func() {
 		for range c {
 			debug.FreeOSMemory() // runs a GC first
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			fmt.Fprintf(os.Stderr, "benchserver: heap in use %d KB, stacks %d KB, other runtime %d KB, %d goroutines\n",
+				m.HeapInuse>>10, m.StackInuse>>10, (m.Sys-m.HeapSys-m.StackSys)>>10, runtime.NumGoroutine())
 		}
 	}()
 }
