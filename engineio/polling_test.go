@@ -422,3 +422,21 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+// Abort closes at once: OnClose comes with the reason, the queue is
+// dropped and the session is gone, with no GET needed.
+func TestPollingAbort(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	srv, ts := newTestServer(t, h, nil)
+	sid := handshake(t, ts.URL)
+	s := srv.lookup(sid)
+	if err := s.Send(Message{Data: []byte("dropped")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Abort("transport close")
+	if reason := h.waitClose(t); reason != "transport close" {
+		t.Fatalf("reason %q", reason)
+	}
+	expectUnknown(t, ts.URL, sid)
+}

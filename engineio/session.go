@@ -222,6 +222,11 @@ func (s *Session) CloseWithReason(reason string) {
 	s.closeOrderlyLocked(reason)
 }
 
+// Abort closes the session at once with reason, without the orderly close
+// (nothing left in the queue is sent): for a connection known to be dead,
+// e.g. when its client is already back on a new one.
+func (s *Session) Abort(reason string) { s.closeNow(reason, nil, 0) }
+
 // shutdown is the server-wide close: orderly, but a polling session that
 // has no GET waiting is closed at once.
 func (s *Session) shutdown() {
