@@ -25,12 +25,13 @@ type Namespace struct {
 	middlewares []func(*Socket) error
 	onConn      []func(*Socket)
 	sockets     map[string]*Socket // connected sockets by id
+	byPID       map[string]*Socket // the same by private id, with recovery
 
 	onServerSide []func(event string, args []json.RawMessage, ack func(reply any))
 }
 
 func newNamespace(srv *Server, name string, parent *ParentNamespace) *Namespace {
-	n := &Namespace{srv: srv, name: name, parent: parent, sockets: make(map[string]*Socket)}
+	n := &Namespace{srv: srv, name: name, parent: parent, sockets: make(map[string]*Socket), byPID: make(map[string]*Socket)}
 	n.adapter = srv.opts.Adapter((*adapterNamespace)(n))
 	if err := n.adapter.Init(context.Background()); err != nil {
 		srv.log.Error("socketio: adapter init failed", "nsp", name, "err", err)
@@ -117,6 +118,9 @@ func (n *Namespace) connect(s *Socket) {
 	}
 	n.mu.Lock()
 	n.sockets[s.id] = s
+	if s.pid != "" {
+		n.byPID[s.pid] = s
+	}
 	n.mu.Unlock()
 	p, _ := parser.NewConnect(n.name, s.connectReply())
 	if r != nil {
@@ -155,6 +159,9 @@ func (n *Namespace) removeSocket(s *Socket) {
 		return
 	}
 	delete(n.sockets, s.id)
+	if n.byPID[s.pid] == s {
+		delete(n.byPID, s.pid)
+	}
 	empty := len(n.sockets) == 0
 	n.mu.Unlock()
 	if empty && n.parent != nil && n.srv.opts.CleanupEmptyChildNamespaces {

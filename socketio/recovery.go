@@ -130,6 +130,7 @@ func (n *Namespace) startSession(s *Socket) *restored {
 }
 
 func (n *Namespace) restore(ctx context.Context, s *Socket, rec adapter.Recoverer, pid, offset string) (*restored, error) {
+	n.takeOver(ctx, pid)
 	sess, err := n.adapter.RestoreSession(ctx, pid, offset)
 	if err != nil {
 		return nil, err
@@ -169,6 +170,31 @@ func (n *Namespace) restore(ctx context.Context, s *Socket, rec adapter.Recovere
 		r.sent[adapter.PacketOffset(p)] = true
 	}
 	return r, nil
+}
+
+// takeOver closes the connection of the socket with private id pid, when
+// it is still connected here: its client only sends pid from a new
+// connection, so the old one is dead but the server has not noticed yet
+// (a cut polling connection, or a silent one before the ping timeout).
+// Waiting for its close persists its session, which the new connection then
+// restores.
+func (n *Namespace) takeOver(ctx context.Context, pid string) {
+	n.mu.RLock()
+	old := n.byPID[pid]
+	n.mu.RUnlock()
+	if old == nil {
+		return
+	}
+	n.srv.log.Debug("socketio: closing the previous connection of a recovering client", "sid", old.id, "nsp", n.name)
+	if a, ok := old.conn.sess.(interface{ Abort(string) }); ok {
+		a.Abort(ReasonTransportClose)
+	} else {
+		old.conn.sess.CloseWithReason(ReasonTransportClose)
+	}
+	select {
+	case <-old.closed:
+	case <-ctx.Done():
+	}
 }
 
 // sendMissed sends the missed packets of a restored socket, then the live

@@ -355,3 +355,22 @@ func TestRecoveryRunMiddlewares(t *testing.T) {
 		})
 	}
 }
+
+// A client that comes back while the server still holds its previous
+// connection (not yet timed out) takes it over: the old connection is
+// closed and the session restored.
+func TestRecoveryTakesOverTheDeadConnection(t *testing.T) {
+	opts := csrOptions()
+	opts.PingInterval, opts.PingTimeout = time.Minute, time.Minute
+	rs := newRecoveryServer(t, opts)
+	c := rawclient.Polling(t, rs.url, "/socket.io/")
+	sid, pid := connectCSR(t, c, "")
+	_ = rs.Emit("e", 1)
+	c.Expect(`42["e",1,"1"]`)
+	_ = rs.Emit("e", 2) // never read by c
+	c2 := rawclient.Polling(t, rs.url, "/socket.io/")
+	if sid2, _ := connectCSR(t, c2, `{"pid":"`+pid+`","offset":"1"}`, `42["e",2,"2"]`); sid2 != sid {
+		t.Fatalf("not recovered")
+	}
+	rs.waitDisconnect(t, sid, ReasonTransportClose)
+}
