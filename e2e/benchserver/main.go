@@ -3,7 +3,7 @@
 // origin with credentials, and the event set of the contract on "/",
 // "/private" and the dynamic namespaces "^/dyn-[0-9]+$".
 //
-//	go run ./e2e/benchserver -addr 127.0.0.1:3000 [-redis redis://127.0.0.1:6379]
+//	go run ./e2e/benchserver -addr 127.0.0.1:3000 [-redis redis://127.0.0.1:6379] [-recovery]
 package main
 
 import (
@@ -37,11 +37,15 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
 	redisURL := flag.String("redis", "", "Redis URL (redis://HOST:PORT): join the cluster of servers sharing it, Go and Node.js alike")
-	recovery := flag.Bool("recovery", false, "enable connection state recovery (not supported yet)")
+	recovery := flag.Bool("recovery", false, "enable connection state recovery with its defaults (2 minutes, middlewares skipped)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until exit (bench/)")
 	flag.Parse()
+	var csr *socketio.ConnectionStateRecovery
 	if *recovery {
-		fmt.Fprintln(os.Stderr, "benchserver: -recovery is not supported yet by this build")
+		csr = &socketio.ConnectionStateRecovery{}
+	}
+	if *recovery && *redisURL != "" {
+		fmt.Fprintln(os.Stderr, "benchserver: -recovery with -redis (Redis Streams) is not supported yet by this build")
 		os.Exit(2)
 	}
 	var factory adapter.Factory // nil: in-memory
@@ -59,7 +63,7 @@ func main() {
 	defer stop()
 	collectGarbageOnSIGUSR2()
 	stopProfile := startCPUProfile(*cpuProfile)
-	err := run(ctx, *addr, os.Stdout, factory)
+	err := run(ctx, *addr, os.Stdout, factory, csr)
 	stopProfile()
 	if err != nil {
 		log.Fatal("benchserver: ", err)
@@ -104,13 +108,13 @@ func collectGarbageOnSIGUSR2() {
 }
 
 // run serves the contract on addr until ctx is done; factory creates the
-// namespaces' adapters (nil: in-memory).
-func run(ctx context.Context, addr string, out io.Writer, factory adapter.Factory) error {
+// namespaces' adapters (nil: in-memory); csr turns recovery on.
+func run(ctx context.Context, addr string, out io.Writer, factory adapter.Factory, csr *socketio.ConnectionStateRecovery) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := newServer(factory)
+	srv := newServer(factory, csr)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -129,10 +133,11 @@ func run(ctx context.Context, addr string, out io.Writer, factory adapter.Factor
 	return closeErr
 }
 
-func newServer(factory adapter.Factory) *socketio.Server {
+func newServer(factory adapter.Factory, csr *socketio.ConnectionStateRecovery) *socketio.Server {
 	srv := socketio.NewServer(&socketio.ServerOptions{
-		CORS:    &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true},
-		Adapter: factory,
+		CORS:                    &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true},
+		Adapter:                 factory,
+		ConnectionStateRecovery: csr,
 	})
 	root := srv.Of("/")
 	root.OnConnection(func(s *socketio.Socket) { registerEvents(root, s) })

@@ -20,7 +20,7 @@ import (
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 func newTestServer(t *testing.T) *httptest.Server {
-	srv := newServer(nil)
+	srv := newServer(nil, nil)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -37,7 +37,7 @@ func TestRunListensAndStops(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, "127.0.0.1:0", pw, nil)
+		done <- run(ctx, "127.0.0.1:0", pw, nil, nil)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -28,7 +28,7 @@ func TestContractAcrossRedis(t *testing.T) {
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { _ = rdb.Close() })
 	node := func() *httptest.Server {
-		srv := newServer(redisadapter.New(rdb, nil))
+		srv := newServer(redisadapter.New(rdb, nil), nil)
 		ts := httptest.NewServer(srv)
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
