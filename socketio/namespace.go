@@ -116,13 +116,13 @@ func (n *Namespace) connect(s *Socket) {
 		s.close("") // the connection closed during the middlewares
 		return
 	}
+	p, _ := parser.NewConnect(n.name, s.connectReply())
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	if s.pid != "" {
 		n.byPID[s.pid] = s
 	}
 	n.mu.Unlock()
-	p, _ := parser.NewConnect(n.name, s.connectReply())
 	if r != nil {
 		// Missed events first, as in JS, then the CONNECT reply.
 		if !s.sendMissed(r) {
