@@ -171,7 +171,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		tooLarge(w)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := readBody(r, limit)
 	if int64(len(body)) > limit {
 		tooLarge(w)
 		return
@@ -193,6 +193,17 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", "2")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("ok"))
+}
+
+// readBody reads at most limit+1 bytes of r's body, in one allocation when
+// the length is declared.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength >= 0 {
+		body := make([]byte, r.ContentLength) // <= limit, checked by the caller
+		_, err := io.ReadFull(r.Body, body)
+		return body, err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, limit+1))
 }
 
 func tooLarge(w http.ResponseWriter) {
