@@ -135,8 +135,15 @@ func (e *Emitter) Emit(ctx context.Context, event string, args ...any) error {
 }
 
 func (e *Emitter) request(ctx context.Context, kind int, key string, value any) error {
-	msg := newObject("type", float64(kind), "opts", newObject("rooms", strList(dedup(e.rooms)), "except", strList(dedup(e.except))), key, value)
-	return e.publish(ctx, e.opts.Key+"-request#"+e.nsp+"#", toJSON(msg))
+	return e.publish(ctx, e.requestChannel(), e.requestMessage(kind, key, value))
+}
+
+func (e *Emitter) requestChannel() string { return e.opts.Key + "-request#" + e.nsp + "#" }
+
+// requestMessage is a join, leave or disconnect request; emitters send no uid.
+func (e *Emitter) requestMessage(kind int, key string, value any) []byte {
+	opts := newObject("rooms", strList(dedup(e.rooms)), "except", strList(dedup(e.except)))
+	return toJSON(newObject("type", float64(kind), "opts", opts, key, value))
 }
 
 // SocketsJoin makes the targeted sockets join rooms.
@@ -167,7 +174,7 @@ func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any)
 		data = append(data, rawJSON(raw))
 	}
 	msg := newObject("uid", "emitter", "type", float64(reqServerSideEmit), "data", data)
-	return e.publish(ctx, e.opts.Key+"-request#"+e.nsp+"#", toJSON(msg))
+	return e.publish(ctx, e.requestChannel(), toJSON(msg))
 }
 
 func (e *Emitter) publish(ctx context.Context, channel string, payload []byte) error {

@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -109,6 +110,28 @@ func TestEmitterVector(t *testing.T) {
 	}
 	if channel != "socket.io#/#room1#" || hex.EncodeToString(payload) != want {
 		t.Fatalf("channel %s\ngot  %x\nwant %s", channel, payload, want)
+	}
+}
+
+// FEATURES.md 3.5: the emitter's requests carry no uid.
+func TestEmitterRequests(t *testing.T) {
+	e := NewEmitter(nil, nil)
+	if got := string(e.requestMessage(reqRemoteJoin, "rooms", strList([]string{"r"}))); got != `{"type":2,"opts":{"rooms":[],"except":[]},"rooms":["r"]}` {
+		t.Errorf("join: %s", got)
+	}
+	if got := string(e.Of("admin").In("a").Except("b").requestMessage(reqRemoteDisconnect, "close", false)); got != `{"type":4,"opts":{"rooms":["a"],"except":["b"]},"close":false}` {
+		t.Errorf("disconnect: %s", got)
+	}
+	if c := e.Of("admin").requestChannel(); c != "socket.io-request#/admin#" {
+		t.Errorf("channel %s", c)
+	}
+	if _, _, err := e.broadcastMessage("connect", nil); !errors.Is(err, ErrReservedEvent) {
+		t.Errorf("reserved name: %v", err)
+	}
+	channel, payload, _ := e.Volatile().Compress(true).To("a", "b").broadcastMessage("x", nil)
+	v, _ := decodeMsgpack(payload)
+	if channel != "socket.io#/#" || string(toJSON(v)) != `["emitter",{"type":2,"data":["x"],"nsp":"/"},{"rooms":["a","b"],"flags":{"volatile":true,"compress":true},"except":[]}]` {
+		t.Errorf("%s %s", channel, toJSON(v))
 	}
 }
 
