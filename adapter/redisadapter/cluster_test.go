@@ -565,7 +565,11 @@ func testMixedCluster(t *testing.T, mode string) {
 	})
 
 	t.Run("DisconnectRemote", func(t *testing.T) {
-		if err := g1.srv.Of("/").In(c3).DisconnectSockets(true); err != nil {
+		list, err := g1.srv.Of("/").In(c3).FetchSockets(ctxTimeout(t, 5*time.Second))
+		if err != nil || len(list) != 1 {
+			t.Fatalf("fetch c3: %v, %v", list, err)
+		}
+		if err := list[0].Disconnect(true); err != nil { // a RemoteSocket of the Node.js node
 			t.Fatal(err)
 		}
 		n.wait("c3 disconnect", func(l line) bool { return l.Event == "disconnect" && l.Name == "c3" })
