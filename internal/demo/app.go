@@ -51,7 +51,8 @@ type Options struct {
 	ReconnectGrace time.Duration
 	// Redis, when set, makes several servers one app: rooms and broadcasts
 	// go through the Redis adapter, tickets and orders are kept in Redis.
-	// Default nil: one server, everything in memory.
+	// The app does not close it. Default nil: one server, everything in
+	// memory.
 	Redis redis.UniversalClient
 	// Logger receives the server's logs. Default silent.
 	Logger *slog.Logger
@@ -92,7 +93,7 @@ func New(opts Options) (*App, error) {
 	var clock orderClock = newMemoryClock(orderLife(opts.OrderStep))
 	if opts.Redis != nil {
 		so.Adapter = redisadapter.New(opts.Redis, &redisadapter.Options{Logger: opts.Logger})
-		clock = redisClock{opts.Redis, orderLife(opts.OrderStep)}
+		clock = redisClock{opts.Redis, orderLife(opts.OrderStep), opts.Logger}
 	}
 	a := &App{srv: socketio.NewServer(so), token: opts.AgentToken}
 	if opts.Redis != nil {

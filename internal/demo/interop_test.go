@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"github.com/redis/go-redis/v9"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +240,21 @@ func TestBadPayloads(t *testing.T) {
 	if got := c.emit("bob", "ticket:claim", map[string]any{"ticketId": tid}); !strings.Contains(got, `"agent":"Agent"`) {
 		t.Errorf("claim: %s", got)
 	}
+}
+
+// TestRedisDown: with -redis and Redis unreachable, clients get a clear
+// error instead of a hang or a crash.
+func TestRedisDown(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = rdb.Close() })
+	srv := startApp(t, "127.0.0.1:0", Options{Redis: rdb})
+	c := startPeers(t, srv.url())
+	c.connect("ann", "/support", nil, false)
+	c.connect("bob", "/agents", agentAuth("Bob"), false)
+	expect(t, "queue", c.event("bob", "queue"), `[[]]`)
+	c.connect("o", "/orders", nil, false)
+	want := `[{"error":"the service is unavailable, try again"}]`
+	expect(t, "ticket:open", c.emit("ann", "ticket:open", map[string]any{"name": "Ann"}), want)
+	expect(t, "order:track", c.emit("o", "order:track", map[string]any{"orderId": "A1"}), want)
+	expect(t, "ticket:claim", c.emit("bob", "ticket:claim", map[string]any{"ticketId": newID()}), `[{"ok":false,"error":"the service is unavailable, try again"}]`)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -158,7 +157,7 @@ func redisCtx() (context.Context, context.CancelFunc) {
 // failed logs a Redis error and returns the error clients see.
 func (d *redisDesk) failed(op string, err error) error {
 	d.log.Error("demo: redis", "op", op, "err", err)
-	return errors.New("the service is unavailable, try again")
+	return errUnavailable
 }
 
 func (d *redisDesk) load(ctx context.Context, id string) (TicketState, error) {
@@ -416,7 +415,10 @@ func (d *redisDesk) shutdown() {
 type redisClock struct {
 	rdb  redis.UniversalClient
 	life time.Duration
+	log  *slog.Logger
 }
+
+var errUnavailable = errors.New("the service is unavailable, try again")
 
 func (c redisClock) placedAt(id string, now time.Time) (time.Time, error) {
 	ctx, cancel := redisCtx()
@@ -428,11 +430,13 @@ func (c redisClock) placedAt(id string, now time.Time) (time.Time, error) {
 	case errors.Is(err, redis.Nil): // placed now
 		return time.UnixMilli(ms), nil
 	case err != nil:
-		return time.Time{}, fmt.Errorf("demo: redis: %w", err)
+		c.log.Error("demo: redis", "op", "order", "err", err)
+		return time.Time{}, errUnavailable
 	}
 	at, err := strconv.ParseInt(old, 10, 64)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("demo: redis: order %s: %w", id, err)
+		c.log.Error("demo: redis: bad order time", "order", id, "err", err)
+		return time.Time{}, errUnavailable
 	}
 	return time.UnixMilli(at), nil
 }
