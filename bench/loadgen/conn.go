@@ -48,7 +48,6 @@ type conn struct {
 	handle  handler
 	started bool          // the read goroutine runs
 	done    chan struct{} // closed when the read goroutine ends
-	err     error         // why it ended, valid after done
 }
 
 // target is the server the load generator talks to.
@@ -217,27 +216,25 @@ func (c *conn) start(h handler) {
 	go c.readLoop()
 }
 
+// readLoop runs until the session ends (the fleet counts the ended ones).
 func (c *conn) readLoop() {
 	defer close(c.done)
 	for {
 		m, err := c.readMessage()
 		if err != nil {
-			c.err = err
 			return
 		}
 		switch {
 		case len(m) == 1 && m[0] == '2':
-			if err := c.write("3"); err != nil {
-				c.err = err
+			if c.write("3") != nil {
 				return
 			}
+		case string(m) == "41", string(m) == "1": // namespace or session closed
+			return
 		case len(m) > 0 && m[0] == '4':
 			if c.handle != nil {
 				c.handle(c, m[1:])
 			}
-		case len(m) > 0 && m[0] == '1':
-			c.err = ErrClosed
-			return
 		}
 	}
 }

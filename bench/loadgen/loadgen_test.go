@@ -60,15 +60,26 @@ func workerCmd(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// newServer serves the part of the bench contract the scenarios use; badEcho
-// makes "echo" answer something else.
-func newServer(t *testing.T, badEcho bool) string {
+// Misbehaviours of the test server.
+const (
+	wrongEcho = 1 + iota // "echo" answers something else
+	hangUp               // the third "echo" of a socket closes it
+)
+
+// newServer serves the part of the bench contract the scenarios use,
+// misbehaving as asked (0: not).
+func newServer(t *testing.T, misbehave int) string {
 	srv := socketio.NewServer(nil)
 	root := srv.Of("/")
 	root.OnConnection(func(s *socketio.Socket) {
+		echoes := 0
 		s.On("echo", func(e *socketio.Event) {
 			args := e.Values()
-			if badEcho {
+			if echoes++; misbehave == hangUp && echoes == 3 {
+				s.Disconnect(true)
+				return
+			}
+			if misbehave == wrongEcho {
 				args = []any{"wrong"}
 			}
 			if e.HasAck() {
@@ -110,7 +121,7 @@ func quickConfig(url, scenario string) Config {
 }
 
 func TestScenarios(t *testing.T) {
-	url := newServer(t, false)
+	url := newServer(t, 0)
 	for _, tc := range []struct {
 		name   string
 		config func(*Config)
@@ -177,7 +188,7 @@ func checkConnect(transport string) func(*testing.T, *Result) {
 // TestWorkers spreads connections over worker processes past
 // MaxConnsPerProc.
 func TestWorkers(t *testing.T) {
-	url := newServer(t, false)
+	url := newServer(t, 0)
 	for _, scenario := range []string{Idle, Broadcast} {
 		t.Run(scenario, func(t *testing.T) {
 			cfg := quickConfig(url, scenario)
@@ -205,12 +216,22 @@ func TestWorkers(t *testing.T) {
 }
 
 func TestWrongAnswersFail(t *testing.T) {
-	url := newServer(t, true)
+	url := newServer(t, wrongEcho)
 	for _, scenario := range []string{Echo, Ack, Polling} {
 		_, err := Run(context.Background(), quickConfig(url, scenario))
 		if !errors.Is(err, ErrProtocol) {
 			t.Errorf("%s against a wrong echo: %v, want ErrProtocol", scenario, err)
 		}
+	}
+	url = newServer(t, hangUp)
+	for _, scenario := range []string{Echo, Ack} {
+		_, err := Run(context.Background(), quickConfig(url, scenario))
+		if err == nil || !strings.Contains(err.Error(), "the server closed 6 of 6 connections") {
+			t.Errorf("%s against a server hanging up: %v", scenario, err)
+		}
+	}
+	if _, err := Run(context.Background(), quickConfig(url, Polling)); !errors.Is(err, ErrClosed) {
+		t.Errorf("polling against a server hanging up: %v, want ErrClosed", err)
 	}
 }
 

@@ -93,12 +93,12 @@ func (p *pollSession) poll(ctx context.Context, h func(packet []byte) error) err
 			if err := p.post(ctx, "3"); err != nil {
 				return err
 			}
+		case string(pkt) == "41", string(pkt) == "1": // namespace or session closed
+			return ErrClosed
 		case len(pkt) > 0 && pkt[0] == '4':
 			if err := h(pkt[1:]); err != nil {
 				return err
 			}
-		case len(pkt) > 0 && pkt[0] == '1':
-			return ErrClosed
 		}
 	}
 	return nil

@@ -251,6 +251,9 @@ func runEcho(ctx context.Context, cfg *Config, t *target, m *meter, r *Result) e
 		c.start(e.handle)
 	}
 	err = w.run(ctx, cfg, m, r)
+	if n := alive(conns); err == nil && n < len(conns) {
+		err = fmt.Errorf("loadgen: the server closed %d of %d connections during the run", len(conns)-n, len(conns))
+	}
 	closeAll(conns)
 	if err != nil {
 		return err
