@@ -14,6 +14,16 @@ import (
 // delivery ticks, and carry on after the server restarts. Screenshots go to
 // artifacts/demo/ at the repository root (git-ignored).
 func TestBrowser(t *testing.T) {
+	browserScenario(t, false)
+}
+
+// TestBrowserCluster is the same with two servers on Redis: the customer on
+// one, the agent on the other, both restarted.
+func TestBrowserCluster(t *testing.T) {
+	browserScenario(t, true)
+}
+
+func browserScenario(t *testing.T, cluster bool) {
 	if testing.Short() {
 		t.Skip("skipping the browser test in -short mode")
 	}
@@ -23,28 +33,44 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	artifacts := filepath.Join(root, "artifacts", "demo")
 	opts := Options{
 		ClientDist: os.DirFS(filepath.Join(root, "node_modules", "socket.io-client", "dist")),
 		OrderStep:  300 * time.Millisecond,
 	}
-	srv := startApp(t, "127.0.0.1:0", opts)
+	artifacts := filepath.Join(root, "artifacts", "demo")
+	var nodes []*testServer
+	start := func(addr string) *testServer { return startApp(t, addr, opts) }
+	if cluster {
+		artifacts += "-cluster"
+		var redisAddr string
+		redisAddr, nodes = startCluster(t, 2, opts)
+		start = func(addr string) *testServer { return startNode(t, redisAddr, addr, opts) }
+	} else {
+		nodes = []*testServer{start("127.0.0.1:0")}
+	}
+	args := []string{nodes[0].url(), artifacts, testToken, chromium}
+	if cluster {
+		args = append(args, nodes[1].url())
+	}
 	p := interop.StartWith(t, interop.Options{Timeout: 4 * time.Minute, ExpectTimeout: 90 * time.Second},
-		"testdata/interop/browser.mjs", srv.url(), artifacts, testToken, chromium)
+		"testdata/interop/browser.mjs", args...)
 
 	p.Await(t, "restart")
-	addr := srv.addr
-	srv.stop()
+	for _, n := range nodes {
+		n.stop()
+	}
 	if err := p.Send(map[string]string{"op": "stopped"}); err != nil {
 		t.Fatal(err)
 	}
 	p.Await(t, "reconnecting")
-	srv = startApp(t, addr, opts)
+	for i, n := range nodes {
+		nodes[i] = start(n.addr)
+	}
 	if err := p.Send(map[string]string{"op": "started"}); err != nil {
 		t.Fatal(err)
 	}
 	p.Await(t, "reconnected")
-	waitResumed(t, srv.app.desk.(*desk), "Bob")
+	waitResumed(t, nodes[0].app.desk, "Bob")
 	if err := p.Send(map[string]string{"op": "resumed"}); err != nil {
 		t.Fatal(err)
 	}
@@ -88,20 +114,36 @@ func TestBrowserCDNFallback(t *testing.T) {
 
 // waitResumed waits until a ticket of agent has its customer online: both
 // sides reconnected and joined its rooms.
-func waitResumed(t *testing.T, d *desk, agent string) {
+func waitResumed(t *testing.T, store ticketStore, agent string) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		d.mu.Lock()
-		ok := false
-		for _, tk := range d.tickets {
-			ok = ok || tk.agent == agent && tk.online > 0
-		}
-		d.mu.Unlock()
-		if ok {
-			return
-		}
+	for deadline := time.Now().Add(30 * time.Second); !resumed(t, store, agent); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no ticket of %s with its customer online after the restart", agent)
 		}
 	}
+}
+
+func resumed(t *testing.T, store ticketStore, agent string) bool {
+	switch d := store.(type) {
+	case *desk:
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, tk := range d.tickets {
+			if tk.agent == agent && tk.online > 0 {
+				return true
+			}
+		}
+	case *redisDesk:
+		keys, err := d.rdb.Keys(t.Context(), redisPrefix+"T:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			v, _ := d.rdb.HMGet(t.Context(), k, "agent", "online").Result()
+			if len(v) == 2 && v[0] == agent && v[1] != nil && v[1] != "0" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -227,17 +227,23 @@ func ticketOf(t *testing.T, ack string) string {
 	return a[0].TicketID
 }
 
-// startCluster starts n apps sharing a fresh redis-server.
-func startCluster(t *testing.T, n int, opts Options) []*testServer {
+// startCluster starts n apps sharing a fresh redis-server, whose address
+// it returns too.
+func startCluster(t *testing.T, n int, opts Options) (string, []*testServer) {
 	t.Helper()
-	addr := interop.StartRedis(t)
-	var servers []*testServer
+	redisAddr := interop.StartRedis(t)
+	var nodes []*testServer
 	for range n {
-		rdb := redis.NewClient(&redis.Options{Addr: addr})
-		t.Cleanup(func() { _ = rdb.Close() })
-		o := opts
-		o.Redis = rdb
-		servers = append(servers, startApp(t, "127.0.0.1:0", o))
+		nodes = append(nodes, startNode(t, redisAddr, "127.0.0.1:0", opts))
 	}
-	return servers
+	return redisAddr, nodes
+}
+
+// startNode starts an app of the cluster on redisAddr.
+func startNode(t *testing.T, redisAddr, addr string, opts Options) *testServer {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	opts.Redis = rdb
+	return startApp(t, addr, opts)
 }

@@ -33,7 +33,7 @@ func TestSupportAndAgentsProtocol(t *testing.T) {
 // TestClusterProtocol: the same with -redis, the customer on one server and
 // the agents on two others.
 func TestClusterProtocol(t *testing.T) {
-	nodes := startCluster(t, 3, Options{})
+	_, nodes := startCluster(t, 3, Options{})
 	supportFlow(t, nodes[0].url(), nodes[1].url(), nodes[2].url())
 }
 
@@ -126,7 +126,7 @@ func TestAgentsRejectWrongToken(t *testing.T) {
 // TestOrdersCluster: two clients on two servers follow the same order and
 // see the same moves, once each.
 func TestOrdersCluster(t *testing.T) {
-	nodes := startCluster(t, 2, Options{OrderStep: 100 * time.Millisecond})
+	_, nodes := startCluster(t, 2, Options{OrderStep: 100 * time.Millisecond})
 	c := startPeers(t, nodes[0].url())
 	c.connect("o1", "/orders", nil, false)
 	c.connectTo(nodes[1].url(), "o2", "/orders", nil, false)

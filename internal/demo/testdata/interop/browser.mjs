@@ -2,7 +2,8 @@
 // (playwright-core), driven through the demo pages. The Go test restarts
 // the server when asked.
 //
-// usage: node browser.mjs BASE_URL ARTIFACTS_DIR AGENT_TOKEN CHROMIUM_PATH
+// usage: node browser.mjs BASE_URL ARTIFACTS_DIR AGENT_TOKEN CHROMIUM_PATH [AGENT_BASE_URL]
+// (the agent uses another server of the cluster when AGENT_BASE_URL is given)
 // lines: "restart" (the test stops the server, then sends {"op":"stopped"};
 // after "reconnecting" it starts it again and sends {"op":"started"}; after
 // "reconnected" it sends {"op":"resumed"} once the server has both pages
@@ -12,7 +13,8 @@ import { join } from "node:path";
 import { emit, commands } from "#interop/harness.mjs";
 import { launch } from "./chromium.mjs";
 
-const [base, artifacts, token, executablePath] = process.argv.slice(2);
+const [base, artifacts, token, executablePath, agentArg] = process.argv.slice(2);
+const agentBase = agentArg || base;
 mkdirSync(artifacts, { recursive: true });
 const cmds = commands();
 async function waitFor(op) {
@@ -50,7 +52,7 @@ try {
   }
 
   // The agent signs in: first with a wrong token, then with the right one.
-  await agent.goto(base + "/agent#token=wrong");
+  await agent.goto(agentBase + "/agent#token=wrong");
   await agent.fill("#agent-name", "Bob");
   await agent.click("#signin-button");
   await agent.locator("#signin-error").filter({ hasText: "Wrong agent token" }).waitFor();
