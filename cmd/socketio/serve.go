@@ -66,6 +66,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts := demo.Options{AgentToken: *token}
+	var redisAddr string // printed rather than the URL, which may hold a password
 	if *redisURL != "" {
 		rdb, err := dialRedis(ctx, *redisURL)
 		if err != nil {
@@ -73,7 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer rdb.Close()
-		opts.Redis = rdb
+		opts.Redis, redisAddr = rdb, rdb.Options().Addr
 	}
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -109,8 +110,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  agents:      %s/agent#token=%s\n", base, *token)
 	fmt.Fprintf(stdout, "  orders:      %s/orders\n", base)
 	fmt.Fprintf(stdout, "  agent token: %s\n", *token)
-	if *redisURL != "" {
-		fmt.Fprintf(stdout, "  cluster:     every instance on %s is one app\n", *redisURL)
+	if redisAddr != "" {
+		fmt.Fprintf(stdout, "  cluster:     every instance on Redis %s is one app\n", redisAddr)
 	}
 	if distDir != "" {
 		fmt.Fprintf(stdout, "  client:      %s/socket.io/socket.io.min.js from %s\n", base, distDir)

@@ -36,9 +36,9 @@ func TestServe(t *testing.T) {
 }
 
 func TestServeRedis(t *testing.T) {
-	url := "redis://" + interop.StartRedis(t)
-	stdout := testServe(t, "-addr", "127.0.0.1:0", "-agent-token", "s3cret", "-redis", url)
-	if want := "  cluster:     every instance on " + url + " is one app\n"; !strings.Contains(stdout, want) {
+	addr := interop.StartRedis(t)
+	stdout := testServe(t, "-addr", "127.0.0.1:0", "-agent-token", "s3cret", "-redis", "redis://"+addr)
+	if want := "  cluster:     every instance on Redis " + addr + " is one app\n"; !strings.Contains(stdout, want) {
 		t.Errorf("stdout lacks %q", want)
 	}
 }
