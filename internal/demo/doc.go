@@ -12,7 +12,8 @@
 //     requests are acknowledged with {"error"}; "ticket:closed"
 //     {"ticketId","reason"} when the agent closes the ticket or it expires.
 //   - /agents: the handshake auth {"token","name","tickets":[ids]} signs in
-//     and takes back the agent's tickets; queue items carry "online";
+//     and takes back the agent's tickets (each answered by "ticket:state",
+//     or "ticket:closed" when it cannot be had); queue items carry "online";
 //     "ticket:claim" acks carry the ticket with its messages; "presence"
 //     {"ticketId","online"} follows the customer; "message" and "typing"
 //     (with "ticketId") come from the customer; "ticket:close" {"ticketId"}
