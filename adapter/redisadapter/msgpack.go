@@ -76,9 +76,13 @@ func appendMsgpack(b []byte, v any) []byte {
 			}
 		}
 		b = appendLen(b, n, 0x80, 0xde)
-		for i, k := range v.keys {
+		order := v.ordered()
+		for i := range v.keys {
+			if order != nil {
+				i = order[i]
+			}
 			if v.vals[i] != (undefined{}) {
-				b = appendMsgpack(b, k)
+				b = appendMsgpack(b, v.keys[i])
 				b = appendMsgpack(b, v.vals[i])
 			}
 		}

@@ -1,6 +1,7 @@
 package redisadapter
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -28,13 +29,14 @@ type undefined struct{}
 // rawJSON is already-encoded JSON embedded in an outgoing message.
 type rawJSON []byte
 
-// object is a JS object: integer-like keys first in ascending order, then
-// the other keys in insertion order, as Object.keys lists them.
+// object is a JS object. Keys are stored in insertion order; ordered()
+// lists them as Object.keys does: integer-like keys first, ascending, then
+// the others in insertion order.
 type object struct {
-	keys []string
-	vals []any
-	ints int            // how many leading keys are integer-like
-	pos  map[string]int // key -> index, built once the object grows large
+	keys   []string
+	vals   []any
+	hasInt bool           // some key is integer-like
+	pos    map[string]int // key -> index, built once the object grows large
 }
 
 // indexAfter is the size from which object lookups use a map.
@@ -86,33 +88,47 @@ func (o *object) set(k string, v any) {
 		o.vals[i] = v
 		return
 	}
-	at := len(o.keys)
-	if n, ok := arrayIndex(k); ok {
-		at = 0
-		for at < o.ints {
-			m, _ := arrayIndex(o.keys[at])
-			if m > n {
-				break
-			}
-			at++
-		}
-		o.ints++
+	if _, ok := arrayIndex(k); ok {
+		o.hasInt = true
 	}
-	o.keys = append(o.keys, "")
-	o.vals = append(o.vals, nil)
-	copy(o.keys[at+1:], o.keys[at:])
-	copy(o.vals[at+1:], o.vals[at:])
-	o.keys[at], o.vals[at] = k, v
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
 	switch {
-	case o.pos != nil && at == len(o.keys)-1:
-		o.pos[k] = at
-	case o.pos != nil || len(o.keys) > indexAfter:
-		// An integer key moved the others: rebuild (rare in real messages).
-		o.pos = make(map[string]int, len(o.keys))
+	case o.pos != nil:
+		o.pos[k] = len(o.keys) - 1
+	case len(o.keys) > indexAfter:
+		o.pos = make(map[string]int, 2*len(o.keys))
 		for i, key := range o.keys {
 			o.pos[key] = i
 		}
 	}
+}
+
+// ordered returns the indexes of the keys in Object.keys order, nil when
+// it is the insertion order (no integer-like key).
+func (o *object) ordered() []int {
+	if !o.hasInt {
+		return nil
+	}
+	idx := make([]int, len(o.keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		an, aInt := arrayIndex(o.keys[a])
+		bn, bInt := arrayIndex(o.keys[b])
+		switch {
+		case aInt && bInt:
+			return cmp.Compare(an, bn)
+		case aInt != bInt:
+			if aInt {
+				return -1
+			}
+			return 1
+		}
+		return 0 // other keys keep their insertion order
+	})
+	return idx
 }
 
 func (o *object) get(k string) any {
@@ -242,7 +258,12 @@ func (w *jsonWriter) value(v any) {
 	case *object:
 		w.buf = append(w.buf, '{')
 		first := true
-		for i, k := range v.keys {
+		order := v.ordered()
+		for i := range v.keys {
+			if order != nil {
+				i = order[i]
+			}
+			k := v.keys[i]
 			if v.vals[i] == (undefined{}) {
 				continue
 			}

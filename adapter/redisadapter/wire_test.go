@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -188,6 +189,28 @@ func TestObjectKeyOrder(t *testing.T) {
 	if got := string(toJSON(v)); got != `{"1":4,"2":2,"b":5,"a":3,"01":6}` {
 		t.Fatalf("got %s", got)
 	}
+	// Many integer keys in reverse order (linear-ish work, not quadratic).
+	var in, want bytes.Buffer
+	const n = 20000
+	in.WriteString("{")
+	want.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			in.WriteString(",")
+			want.WriteString(",")
+		}
+		fmt.Fprintf(&in, `"%d":%d`, n-1-i, i)
+		fmt.Fprintf(&want, `"%d":%d`, i, n-1-i)
+	}
+	in.WriteString("}")
+	want.WriteString("}")
+	v, err = parseJSON(in.Bytes(), nil)
+	if err != nil || string(toJSON(v)) != want.String() {
+		t.Fatalf("large object: %v", err)
+	}
+	if back, err := decodeMsgpack(encodeMsgpack(v)); err != nil || string(toJSON(back)) != want.String() {
+		t.Fatalf("large object through msgpack: %v", err)
+	}
 }
 
 func TestMsgpackExtensions(t *testing.T) {
@@ -243,6 +266,47 @@ func FuzzDecodeMessage(f *testing.F) {
 				if _, err := p.Args(); err != nil {
 					t.Fatalf("packet %s: %v", p, err)
 				}
+			}
+		}
+	})
+}
+
+// FuzzHandlers feeds any payload to every message handler of both adapters
+// (no Redis: what they publish stays in the queue). Nothing may panic.
+func FuzzHandlers(f *testing.F) {
+	for _, s := range []string{
+		"93a64c645332415a83a47479706502a46461746193a568656c6c6fa5776f726c6401a36e7370a12f83a5726f6f6d7391a5726f6f6d31a665786365707490a5666c61677380",
+		"85a3756964a64c645332415aa9726571756573744964a6784549593932a47479706507a67061636b657483a47479706502a46461746192a77769746861636b2aa36e7370a12fa46f70747383a5726f6f6d7390a665786365707490a5666c61677381a774696d656f757464",
+	} {
+		b, _ := hex.DecodeString(s)
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"uid":"x","requestId":"a","type":5,"opts":{"rooms":[],"except":[]}}`,
+		`{"requestId":"j1","type":2,"sid":"abc","room":"legacy"}`,
+		`{"uid":"x","type":6,"data":["ping",1],"requestId":"r"}`,
+		`{"type":8,"requestId":"a","clientCount":2}`,
+		`{"requestId":"a","sockets":[{"id":"s","handshake":{"headers":{"a":["b"]},"query":{"q":"1"}},"rooms":["r"],"data":{}}]}`,
+		`{"type":3,"data":{"packet":{"type":2,"data":["hello","world"]},"opts":{"rooms":["room1"],"except":[],"flags":{}}},"uid":"80a79722c14af3dc","nsp":"/"}`,
+		`{"type":7,"data":{"opts":{"rooms":[],"except":[]},"requestId":"q"},"uid":"u","nsp":"/"}`,
+		`{"type":9,"data":{"packet":["ev"],"requestId":"q"},"uid":"u","nsp":"/"}`,
+		`{"type":12,"data":{"requestId":"q","packet":1},"uid":"u","nsp":"/"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	classic := newAdapter(fakeNsp{}, nil, (*Options)(nil).withDefaults())
+	sharded := newSharded(fakeNsp{}, nil, (*ShardedOptions)(nil).withDefaults())
+	classic.addAckRequest("a", time.Hour, func(int) {}, func(*parser.Packet) {})
+	sharded.addAckRequest("q", time.Hour, func(int) {}, func(*parser.Packet) {})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = classic.onBroadcast(classic.channel, b)
+		_ = classic.onRequest(b)
+		_ = classic.onResponse(b)
+		_ = sharded.onMessage(sharded.channel, b)
+		_ = sharded.onMessage(sharded.responseChannel, b)
+		for _, a := range []*core{&classic.core, &sharded.core} {
+			for len(a.link.out) > 0 { // keep the queues from filling
+				<-a.link.out
 			}
 		}
 	})
