@@ -1,6 +1,7 @@
 package redisadapter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -84,7 +85,7 @@ func (c *core) startWorker() {
 }
 
 // closeCore stops the link, wakes the pending requests (they fail) and
-// stops the worker once its queued handlers ran.
+// stops the worker once its queued handlers ran (or ctx is done).
 func (c *core) closeCore(ctx context.Context) error {
 	err := c.link.close(ctx) // the receiver has stopped: nothing queues handlers now
 	c.mu.Lock()
@@ -101,7 +102,11 @@ func (c *core) closeCore(ctx context.Context) error {
 	if queue != nil {
 		close(queue)
 		if started {
-			<-c.workerDone
+			select {
+			case <-c.workerDone:
+			case <-ctx.Done():
+				return cmp.Or(err, ctx.Err())
+			}
 		}
 	}
 	return err
