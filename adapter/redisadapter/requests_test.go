@@ -2,9 +2,12 @@ package redisadapter_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,4 +159,73 @@ func TestClassicAnswers(t *testing.T) {
 		ids, _ := g.srv.Of("/").Adapter().Sockets(context.Background(), nil)
 		return len(ids) == 0
 	})
+}
+
+// Cluster operations from many goroutines on two nodes at once (run with
+// -race): every request gets its own answers.
+func TestConcurrentOperations(t *testing.T) {
+	addr := interop.StartRedis(t)
+	for _, mode := range []string{"classic", "sharded"} {
+		t.Run(mode, func(t *testing.T) {
+			rdb := newClient(t, addr)
+			factory := redisadapter.New(rdb, &redisadapter.Options{Key: "concurrent"})
+			if mode == "sharded" {
+				factory = redisadapter.NewSharded(rdb, &redisadapter.ShardedOptions{ChannelPrefix: "concurrent"})
+			}
+			g1, g2 := startGoNode(t, "g1", factory), startGoNode(t, "g2", factory)
+			c := rawclient.WebSocket(t, g2.url, "/socket.io/")
+			id := c.Connect("/", "")
+			var wg sync.WaitGroup
+			errs := make(chan error, 100)
+			for w := range 4 {
+				wg.Go(func() {
+					for i := range 20 {
+						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+						nsp := g1.srv.Of("/")
+						if w%2 == 1 {
+							nsp = g2.srv.Of("/")
+						}
+						list, err := nsp.FetchSockets(ctx)
+						if err == nil && len(list) != 1 {
+							err = fmt.Errorf("FetchSockets found %d sockets", len(list))
+						}
+						if err == nil {
+							var replies []json.RawMessage
+							replies, err = nsp.ServerSideEmitWithAck(ctx, "hello", i)
+							if err == nil && len(replies) != 1 {
+								err = fmt.Errorf("%d replies", len(replies))
+							}
+						}
+						if err == nil {
+							err = nsp.In(id).SocketsJoin(fmt.Sprint("room-", w, "-", i))
+						}
+						cancel()
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			go func() { // drain the server-side emit reports
+				for {
+					select {
+					case <-g1.serverSide:
+					case <-g2.serverSide:
+					case <-t.Context().Done():
+						return
+					}
+				}
+			}()
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			waitFor(t, func() bool {
+				rooms, _ := g2.srv.Of("/").Adapter().Sockets(context.Background(), []string{"room-3-19", "room-0-19"})
+				return len(rooms) == 1
+			})
+		})
+	}
 }
