@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/seed9706/socketio/parser"
 )
@@ -38,6 +39,16 @@ type Recoverer interface {
 	// last argument. It fails with ErrOffsetUnknown when packets after
 	// offset are no longer stored.
 	Replay(ctx context.Context, offset string, rooms []string) ([]*parser.Packet, error)
+}
+
+// RecoveryNamespace is implemented by the namespaces of a server with
+// connection state recovery: a cluster adapter appends offsets to the
+// broadcasts it receives only then, and keeps sessions this long (JS
+// nsp.server.opts.connectionStateRecovery).
+type RecoveryNamespace interface {
+	// MaxDisconnectionDuration is how long sessions are kept; 0 when
+	// recovery is off.
+	MaxDisconnectionDuration() time.Duration
 }
 
 // Storable reports whether a broadcast of p with opts is stored for

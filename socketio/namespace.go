@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/seed9706/socketio/adapter"
 	"github.com/seed9706/socketio/parser"
@@ -295,6 +296,14 @@ type adapterNamespace Namespace
 
 func (a *adapterNamespace) Name() string      { return a.name }
 func (a *adapterNamespace) NextAckID() uint64 { return (*Namespace)(a).nextAckID() }
+
+// MaxDisconnectionDuration implements adapter.RecoveryNamespace.
+func (a *adapterNamespace) MaxDisconnectionDuration() time.Duration {
+	if csr := a.srv.opts.ConnectionStateRecovery; csr != nil {
+		return csr.MaxDisconnectionDuration
+	}
+	return 0
+}
 func (a *adapterNamespace) Prepare(p *parser.Packet) (adapter.Prepared, error) {
 	pp := encode(p)
 	if p.Type == parser.Event || p.Type == parser.BinaryEvent {
