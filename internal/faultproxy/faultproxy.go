@@ -21,13 +21,21 @@ import (
 
 // Proxy forwards TCP connections from its own 127.0.0.1 port to a target.
 type Proxy struct {
-	ln     net.Listener
-	target string
-	wg     sync.WaitGroup
+	ln net.Listener
+	wg sync.WaitGroup
 
 	mu     sync.Mutex
+	target string
 	conns  map[*link]struct{}
 	closed bool
+}
+
+// Retarget sends the connections accepted from now on to target, as a load
+// balancer that moves a client to another server.
+func (p *Proxy) Retarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
 }
 
 // link is one proxied connection.
@@ -66,7 +74,10 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
-		s, err := net.Dial("tcp", p.target)
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		s, err := net.Dial("tcp", target)
 		if err != nil {
 			c.Close()
 			continue

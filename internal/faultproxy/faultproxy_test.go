@@ -95,3 +95,24 @@ func TestForwardCutBlackhole(t *testing.T) {
 		t.Fatalf("new connection after a blackhole: %q %v", got, err)
 	}
 }
+
+func TestRetarget(t *testing.T) {
+	p := Start(t, echoServer(t))
+	c := dial(t, p)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p.Retarget(ln.Addr().String())
+	if got, err := roundTrip(c, "old"); err != nil || got != "old\n" {
+		t.Fatalf("the current connection moved: %q %v", got, err)
+	}
+	dial(t, p)
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(2 * time.Second))
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("the new target got no connection: %v", err)
+	}
+	conn.Close()
+}
