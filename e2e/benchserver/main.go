@@ -44,10 +44,6 @@ func main() {
 	if *recovery {
 		csr = &socketio.ConnectionStateRecovery{}
 	}
-	if *recovery && *redisURL != "" {
-		fmt.Fprintln(os.Stderr, "benchserver: -recovery with -redis (Redis Streams) is not supported yet by this build")
-		os.Exit(2)
-	}
 	var factory adapter.Factory // nil: in-memory
 	if *redisURL != "" {
 		ropts, err := redis.ParseURL(*redisURL)
@@ -57,7 +53,11 @@ func main() {
 		rdb := redis.NewClient(ropts)
 		defer rdb.Close()
 		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		factory = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
+		if *recovery { // sessions and offsets live in a Redis stream
+			factory = redisadapter.NewStreams(rdb, &redisadapter.StreamsOptions{Logger: logger})
+		} else {
+			factory = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

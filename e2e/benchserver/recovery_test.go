@@ -7,7 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seed9706/socketio/adapter/redisadapter"
 	"github.com/seed9706/socketio/internal/faultproxy"
+	"github.com/seed9706/socketio/internal/interop"
 	"github.com/seed9706/socketio/internal/rawclient"
 	"github.com/seed9706/socketio/socketio"
 )
@@ -62,4 +66,61 @@ func TestRecoveryFlag(t *testing.T) {
 	if got := c.Next(); got != `433[["`+sid+`","r"]]` && got != `433[["r","`+sid+`"]]` {
 		t.Fatalf("rooms after recovery: %s", got)
 	}
+}
+
+// TestRecoveryAcrossRedis: with -recovery and -redis, a client cut from one
+// benchserver recovers on another (Redis Streams).
+func TestRecoveryAcrossRedis(t *testing.T) {
+	redisAddr := interop.StartRedis(t)
+	node := func() *httptest.Server {
+		rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+		srv := newServer(redisadapter.NewStreams(rdb, nil), &socketio.ConnectionStateRecovery{})
+		ts := httptest.NewServer(srv)
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Close(ctx)
+			ts.CloseClientConnections()
+			ts.Close()
+			_ = rdb.Close()
+		})
+		return ts
+	}
+	a, b := node(), node()
+	proxy := faultproxy.Start(t, a.Listener.Addr().String())
+	reply := regexp.MustCompile(`^40\{"sid":"([^"]{20})","pid":"([^"]{20})"\}$`)
+
+	c := rawclient.WebSocket(t, proxy.URL(), "/socket.io/")
+	c.Send("40")
+	m := reply.FindStringSubmatch(c.Next())
+	if m == nil {
+		t.Fatal("no pid in the CONNECT reply")
+	}
+	sid, pid := m[1], m[2]
+	c.Send(`421["join","r"]`)
+	c.Expect(`431["r"]`)
+	c.Send(`42["echo","x"]`)
+	echo := c.Expect(`42["echo","x","*`)[0]
+	offset := regexp.MustCompile(`"([0-9]+-[0-9]+)"\]$`).FindStringSubmatch(echo)
+	if offset == nil {
+		t.Fatalf("no stream id offset in %s", echo)
+	}
+	proxy.Cut()
+	// Node A sees the cut and stores the session in Redis.
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+	for deadline := time.Now().Add(5 * time.Second); rdb.Exists(context.Background(), "sio:session:"+pid).Val() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the session was not stored")
+		}
+	}
+
+	d := rawclient.WebSocket(t, b.URL, "/socket.io/")
+	d.Connect("/", "")
+	d.Send(`422["broadcast","r","missed"]`)
+	d.Expect(`432[]`)
+
+	e := rawclient.WebSocket(t, b.URL, "/socket.io/")
+	e.Send(`40{"pid":"` + pid + `","offset":"` + offset[1] + `"}`)
+	e.Expect(`42["broadcast","missed","*`, `40{"sid":"`+sid+`","pid":"`+pid+`"}`)
 }
