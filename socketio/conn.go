@@ -42,17 +42,26 @@ type session interface {
 	CloseWithReason(reason string)
 }
 
+// closedChan is a closed channel: no CONNECT to wait for.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // conn is one Engine.IO session and its sockets, one per namespace (JS Client).
 type conn struct {
 	srv  *Server
 	sess session
 	dec  parser.Decoder // read path only
 
-	mu           sync.Mutex
-	sockets      map[string]*Socket // connected, by namespace name
-	connecting   map[string]bool    // namespaces whose middlewares run
-	closed       bool
-	connectTimer *time.Timer
+	mu              sync.Mutex
+	sockets         map[string]*Socket // connected, by namespace name
+	connecting      map[string]bool    // namespaces whose middlewares run
+	lastConnect     chan struct{}      // closed once the latest CONNECT is handled
+	pendingConnects int                // CONNECTs not handled yet
+	closed          bool
+	connectTimer    *time.Timer
 }
 
 func newConn(srv *Server, sess session) *conn {
@@ -63,6 +72,7 @@ func newConn(srv *Server, sess session) *conn {
 		sockets:    make(map[string]*Socket),
 		connecting: make(map[string]bool),
 	}
+	c.lastConnect = closedChan
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		idle := len(c.sockets) == 0 && !c.closed
@@ -126,20 +136,47 @@ func (c *conn) connect(p *parser.Packet) {
 		auth = json.RawMessage(`{}`)
 	}
 	nsp := c.srv.lookup(name, auth)
-	if nsp == nil {
-		c.sendConnectError(name, "Invalid namespace", nil)
-		return
-	}
 	c.mu.Lock()
-	if c.connecting[name] || c.closed {
+	if c.closed || c.pendingConnects >= c.srv.opts.MaxPendingEvents || (nsp != nil && c.connecting[name]) {
 		c.mu.Unlock()
 		c.sess.CloseWithReason(ReasonForcedServerClose)
 		return
 	}
-	c.connecting[name] = true
+	if nsp != nil {
+		c.connecting[name] = true
+	}
+	// CONNECTs are answered in arrival order, as Node does: each waits for
+	// the previous one (its middlewares and connection handlers) to finish.
+	prev, done := c.lastConnect, make(chan struct{})
+	c.lastConnect = done
+	c.pendingConnects++
 	c.mu.Unlock()
+	finish := func() {
+		c.mu.Lock()
+		c.pendingConnects--
+		c.mu.Unlock()
+		close(done)
+	}
+	if nsp == nil {
+		refuse := func() {
+			defer finish()
+			<-prev
+			c.sendConnectError(name, "Invalid namespace", nil)
+		}
+		select {
+		case <-prev:
+			refuse()
+		default:
+			go refuse() // at most MaxPendingEvents per connection
+		}
+		return
+	}
 	s := newSocket(nsp, c, auth)
-	s.queue.push(func() { nsp.connect(s) })
+	s.queue.push(func() {
+		defer finish()
+		<-prev
+		nsp.connect(s)
+	})
 }
 
 func (c *conn) sendConnectError(nsp, message string, data any) {

@@ -15,9 +15,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +78,9 @@ func WebSocket(t testing.TB, base, path string) *Client {
 			io.Writer
 		}{io.MultiReader(br, conn), conn}
 	}
-	f, ok := c.readFrame()
-	if !ok {
-		t.Fatal("rawclient: no open packet")
+	f, err := c.readFrame(time.Now().Add(Timeout))
+	if err != nil {
+		t.Fatalf("rawclient: no open packet: %v", err)
 	}
 	c.parseOpen(f)
 	return c
@@ -113,17 +115,18 @@ func (c *Client) get(url string) string {
 	return string(b)
 }
 
-// readFrame reads one WebSocket frame as a packet ("b"+base64 for binary).
-func (c *Client) readFrame() (string, bool) {
-	_ = c.conn.SetReadDeadline(time.Now().Add(Timeout))
+// readFrame reads one WebSocket frame as a packet ("b"+base64 for binary),
+// waiting until deadline at most.
+func (c *Client) readFrame(deadline time.Time) (string, error) {
+	_ = c.conn.SetReadDeadline(deadline)
 	data, op, err := wsutil.ReadServerData(c.rw)
 	if err != nil {
-		return "", false
+		return "", err
 	}
 	if op == ws.OpBinary {
-		return B64(data), true
+		return B64(data), nil
 	}
-	return string(data), true
+	return string(data), nil
 }
 
 // Send sends packets: one POST on polling, one frame each on WebSocket.
@@ -156,20 +159,30 @@ func (c *Client) Send(packets ...string) {
 	}
 }
 
-// next returns the next packet, or false when the connection closed.
-// Pings are answered and skipped.
-func (c *Client) next() (string, bool) {
+// errClosed is next's error when the server ended the connection.
+var errClosed = errors.New("rawclient: connection closed")
+
+// next returns the next packet, answering and skipping pings, within
+// Timeout (pings do not extend it).
+func (c *Client) next() (string, error) {
+	deadline := time.Now().Add(Timeout)
 	for {
 		for len(c.pending) == 0 {
-			if c.conn != nil {
-				f, ok := c.readFrame()
-				if !ok {
-					return "", false
-				}
-				c.pending = []string{f}
-			} else {
-				c.pending = strings.Split(c.get(c.url), "\x1e")
+			if time.Now().After(deadline) {
+				return "", errors.New("rawclient: timed out waiting for a packet")
 			}
+			if c.conn == nil {
+				c.pending = strings.Split(c.get(c.url), "\x1e")
+				continue
+			}
+			f, err := c.readFrame(deadline)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return "", errors.New("rawclient: timed out waiting for a packet")
+			}
+			if err != nil {
+				return "", errClosed
+			}
+			c.pending = []string{f}
 		}
 		p := c.pending[0]
 		c.pending = c.pending[1:]
@@ -177,16 +190,16 @@ func (c *Client) next() (string, bool) {
 			c.Send("3")
 			continue
 		}
-		return p, true
+		return p, nil
 	}
 }
 
 // Next returns the next packet (pings are answered and skipped).
 func (c *Client) Next() string {
 	c.t.Helper()
-	p, ok := c.next()
-	if !ok {
-		c.t.Fatal("rawclient: connection closed")
+	p, err := c.next()
+	if err != nil {
+		c.t.Fatal(err)
 	}
 	return p
 }
@@ -214,9 +227,12 @@ func (c *Client) Expect(want ...string) []string {
 func (c *Client) ExpectClose() {
 	c.t.Helper()
 	for {
-		p, ok := c.next()
-		if !ok || (c.conn == nil && p == "1") {
+		p, err := c.next()
+		if err == errClosed || (err == nil && c.conn == nil && p == "1") {
 			return
+		}
+		if err != nil {
+			c.t.Fatal(err)
 		}
 		if p != "6" {
 			c.t.Fatalf("rawclient: got %.200q while waiting for the close", p)
