@@ -303,22 +303,12 @@ func (a *ShardedAdapter) publishResponse(requesterUID string, kind int, data *ob
 	_ = a.link.publish(a.channel+requesterUID+"#", a.envelope(kind, data))
 }
 
-// clusterPacket is the packet of a ClusterAdapter broadcast: {type, data},
-// no nsp (the receiver sets it).
-func clusterPacket(p *parser.Packet) (*object, error) {
-	data, err := parseJSON(p.Data, attachmentsOrEmpty(p.Attachments))
-	if err != nil {
-		return nil, err
-	}
-	return newObject("type", float64(parser.Event), "data", data), nil
-}
-
 // Broadcast publishes p to the other servers, then delivers it locally
 // (local delivery happens even when publishing fails).
 func (a *ShardedAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions) error {
 	var pubErr error
 	if !opts.Flags.Local {
-		packet, err := clusterPacket(p)
+		packet, err := packetTree(p, "")
 		if err != nil {
 			return err
 		}
@@ -333,7 +323,7 @@ func (a *ShardedAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet,
 	clientCount func(int), ack func(*parser.Packet)) error {
 	var pubErr error
 	if !opts.Flags.Local {
-		packet, err := clusterPacket(p)
+		packet, err := packetTree(p, "")
 		if err != nil {
 			return err
 		}

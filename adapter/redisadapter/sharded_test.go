@@ -77,7 +77,7 @@ func TestShardedWire(t *testing.T) {
 
 func mustTree(t *testing.T, a *ShardedAdapter, p *parser.Packet, rooms []string) *object {
 	t.Helper()
-	packet, err := clusterPacket(p)
+	packet, err := packetTree(p, "")
 	if err != nil {
 		t.Fatal(err)
 	}

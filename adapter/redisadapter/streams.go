@@ -337,7 +337,7 @@ func (a *StreamsAdapter) publishResponse(requesterUID string, kind int, data *ob
 func (a *StreamsAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions) error {
 	var pubErr error
 	if !opts.Flags.Local {
-		packet, err := clusterPacket(p)
+		packet, err := packetTree(p, "")
 		if err != nil {
 			return err
 		}
@@ -356,7 +356,7 @@ func (a *StreamsAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet,
 	clientCount func(int), ack func(*parser.Packet)) error {
 	var pubErr error
 	if !opts.Flags.Local {
-		packet, err := clusterPacket(p)
+		packet, err := packetTree(p, "")
 		if err != nil {
 			return err
 		}

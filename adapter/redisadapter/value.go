@@ -281,16 +281,21 @@ func (w *jsonWriter) value(v any) {
 	}
 }
 
-// packetTree is the socket.io-parser packet object that the redis adapter
-// publishes: {type: 2, data: [event, ...args], nsp}. Binary attachments go
-// back into the data as Buffers, and the type stays EVENT as in JS, where
-// the encoder picks BINARY_EVENT only when it writes to a client.
+// packetTree is the socket.io-parser packet object that the adapters
+// publish: {type: 2, data: [event, ...args], nsp} (no nsp when nsp is "":
+// the ClusterAdapter form). Binary attachments go back into the data as
+// Buffers, and the type stays EVENT as in JS, where the encoder picks
+// BINARY_EVENT only when it writes to a client.
 func packetTree(p *parser.Packet, nsp string) (*object, error) {
 	data, err := parseJSON(p.Data, attachmentsOrEmpty(p.Attachments))
 	if err != nil {
 		return nil, err
 	}
-	return newObject("type", float64(parser.Event), "data", data, "nsp", nsp), nil
+	o := newObject("type", float64(parser.Event), "data", data)
+	if nsp != "" {
+		o.set("nsp", nsp)
+	}
+	return o, nil
 }
 
 func attachmentsOrEmpty(a [][]byte) [][]byte {
