@@ -12,6 +12,11 @@
 //     SPUBLISH and SSUBSCRIBE, the ClusterAdapter envelope {type, data, uid,
 //     nsp}, static, dynamic or dynamic-private room channels, PUBSUB
 //     SHARDNUMSUB. It needs Redis 7.
+//   - NewStreams: @socket.io/redis-streams-adapter 0.3: broadcasts, joins,
+//     leaves and disconnections in a Redis stream (XADD, read by every node
+//     with XREAD), requests and responses over Pub/Sub (msgpack), and
+//     connection state recovery across nodes (sessions in Redis, stream
+//     entry ids as offsets): a client recovers on any node, Go or Node.js.
 //   - Emitter: publishes like @socket.io/redis-emitter 5.1, for processes
 //     that are not servers (classic adapter only, as with JS).
 //

@@ -207,3 +207,85 @@ func TestStreamsWire(t *testing.T) {
 	raw, _ := json.Marshal(entries[1].Values)
 	t.Logf("binary entry %s", raw)
 }
+
+// nodeStreams is a Node.js node (testdata/interop/streams.mjs).
+type nodeStreams struct {
+	p    *interop.Process
+	addr string
+}
+
+func startNodeStreams(t *testing.T, redisAddr string) *nodeStreams {
+	p := interop.Start(t, "testdata/interop/streams.mjs", "redis://"+redisAddr)
+	t.Cleanup(func() { _ = p.Send(map[string]any{"op": "exit"}) })
+	var l struct {
+		URL string `json:"url"`
+	}
+	if err := p.Expect(t, "server").Decode(&l); err != nil {
+		t.Fatal(err)
+	}
+	return &nodeStreams{p: p, addr: l.URL[len("http://"):]}
+}
+
+// awaitRecovered waits for the Node node's connection line of a recovered socket.
+func (n *nodeStreams) awaitRecovered(t *testing.T, id string) {
+	t.Helper()
+	var l struct {
+		ID        string `json:"id"`
+		Recovered bool   `json:"recovered"`
+	}
+	if err := n.p.Await(t, "connection").Decode(&l); err != nil || l.ID != id || !l.Recovered {
+		t.Fatalf("connection on the Node.js node: %+v %v", l, err)
+	}
+}
+
+// A client moves between a Go node and a Node.js node of one Redis Streams
+// cluster and is recovered on the other, both ways: events sent while it
+// was away are replayed, then live events go on, once each and in order.
+func TestStreamsRecoveryGoAndNode(t *testing.T) {
+	for _, firstOnGo := range []bool{true, false} {
+		name := map[bool]string{true: "go-to-node", false: "node-to-go"}[firstOnGo]
+		t.Run(name, func(t *testing.T) {
+			redisAddr := interop.StartRedis(t)
+			goNode, node := startStreamsNode(t, redisAddr), startNodeStreams(t, redisAddr)
+			from, to := goNode.addr, node.addr
+			if !firstOnGo {
+				from, to = to, from
+			}
+			// Events come from the first node in both cases: the Go node
+			// (XADD by Go, read by Node.js) or the Node.js node.
+			emit := func(first, last int) {
+				for n := first; n <= last; n++ {
+					if firstOnGo {
+						_ = goNode.srv.To("feed").Emit("n", n)
+					} else {
+						_ = node.p.Send(map[string]any{"op": "emit", "room": "feed", "n": n})
+					}
+				}
+			}
+			proxy := faultproxy.Start(t, from)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c := startRecordingClient(t, ctx, proxy.URL())
+			if !firstOnGo {
+				node.p.Await(t, "connection")
+			}
+			emit(1, 30)
+			c.wait(t, ctx, func() bool { return len(c.got) == 30 })
+			proxy.Retarget(to)
+			proxy.Cut()
+			emit(31, 60) // while the client is away
+			c.wait(t, ctx, func() bool { return len(c.ids) == 2 })
+			if firstOnGo {
+				node.awaitRecovered(t, c.ids[0])
+			}
+			c.wait(t, ctx, func() bool { return len(c.got) == 60 })
+			emit(61, 90) // to the recovered socket
+			c.wait(t, ctx, func() bool { return len(c.got) >= 90 })
+			c.check(t, 90)
+			want := map[bool]string{true: `{"first":"go"}`, false: `{"first":"node"}`}[firstOnGo]
+			if reply, err := c.s.EmitWithAck(ctx, "data"); err != nil || string(reply.Raw()[0]) != want {
+				t.Fatalf("data after recovery: %v %v, want %s", reply, err, want)
+			}
+		})
+	}
+}
