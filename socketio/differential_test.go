@@ -69,11 +69,14 @@ func differentialServer(t *testing.T) string {
 	return hs.URL
 }
 
-// step sends packets, then reads n packets.
+// step sends packets, then reads n packets (closed: until the server
+// closes the connection).
 type step struct {
 	send []string
 	n    int
 }
+
+const closed = -1
 
 var (
 	sidPattern   = regexp.MustCompile(`"sid":"[A-Za-z0-9_-]{20}"`)
@@ -98,11 +101,16 @@ func runScenario(t *testing.T, base, transport string, steps []step) []string {
 			send[i] = strings.ReplaceAll(send[i], "{id}", ackID)
 		}
 		c.Send(send...)
+		if st.n == closed {
+			c.ExpectClose()
+			got = append(got, "(closed)")
+			continue
+		}
 		for range st.n {
 			p := c.Next()
 			if m := ackIDPattern.FindStringSubmatch(p); m != nil {
 				ackID = m[1]
-				p = strings.Replace(p, m[0], strings.Replace(m[0], m[1], "{id}", 1), 1)
+				p = m[0][:len(m[0])-len(m[1])-1] + "{id}" + p[len(m[0])-1:]
 			}
 			got = append(got, sidPattern.ReplaceAllString(p, `"sid":"X"`))
 		}
@@ -173,6 +181,34 @@ func TestDifferentialAgainstOfficialServer(t *testing.T) {
 			{[]string{"40"}, 2},
 			{[]string{`42["join","r"]`, `42["to","r",1,{"k":"v"}]`}, 1},
 			{[]string{`42["to","nobody",1]`, `42["to","r",2]`}, 1},
+		},
+		"binary ack from the client": {
+			{[]string{`40/server-ack,`}, 2},
+			{[]string{`461-/server-ack,{id}[{"_placeholder":true,"num":0},2]`, bin(9, 8)}, 2},
+		},
+		"unknown ack id is ignored": {
+			{[]string{"40"}, 2},
+			{[]string{`4399["late"]`, `42["message",1]`}, 1},
+		},
+		"event for a namespace not joined": {
+			{[]string{"40"}, 2},
+			{[]string{`42/custom,["message"]`}, closed},
+		},
+		"second CONNECT to a joined namespace": {
+			{[]string{"40"}, 2},
+			{[]string{"40"}, closed},
+		},
+		"DISCONNECT of a namespace not joined": {
+			{[]string{"40"}, 2},
+			{[]string{"41/custom,"}, closed},
+		},
+		"reserved event name": {
+			{[]string{"40"}, 2},
+			{[]string{`42["disconnect"]`}, closed},
+		},
+		"invalid packets": {
+			{[]string{"40"}, 2},
+			{[]string{`42{}`}, closed},
 		},
 		"server disconnect": {
 			{[]string{"40", `40/custom,`}, 4},
