@@ -2,17 +2,23 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"sync"
 	"time"
 
 	"github.com/seed9706/socketio/client"
 	"github.com/seed9706/socketio/socketio"
 )
 
-// exampleServer is a Socket.IO server answering "hello" with an
-// acknowledgement and greeting every socket of "/chat".
-func exampleServer() (*httptest.Server, func()) {
+// exampleServer is a Socket.IO server whose namespace "/chat" greets every
+// socket, answers "hello" with an acknowledgement and never acknowledges
+// "slow"; "/admin" refuses every socket.
+// configure, if any, changes the HTTP server before it starts.
+func exampleServer(configure ...func(*http.Server)) (*httptest.Server, func()) {
 	srv := socketio.NewServer(nil)
 	srv.Of("/chat").OnConnection(func(s *socketio.Socket) {
 		_ = s.Emit("welcome", "you are "+s.Namespace().Name())
@@ -21,8 +27,16 @@ func exampleServer() (*httptest.Server, func()) {
 			_ = e.Args(&name)
 			_ = e.Ack("hello, " + name)
 		})
+		s.On("slow", func(*socketio.Event) {})
 	})
-	ts := httptest.NewServer(srv)
+	srv.Of("/admin").Use(func(*socketio.Socket) error {
+		return &socketio.ConnectError{Message: "not authorized", Data: map[string]string{"login": "/login"}}
+	})
+	ts := httptest.NewUnstartedServer(srv)
+	for _, c := range configure {
+		c(ts.Config)
+	}
+	ts.Start()
 	return ts, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -54,6 +68,44 @@ func Example() {
 	_ = reply.Args(&text)
 	fmt.Println(text)
 	// Output: hello, gopher
+}
+
+// A refusal of the server's middleware is a *ConnectError with its message
+// and data; the socket does not retry.
+func ExampleConnect_refused() {
+	ts, stop := exampleServer()
+	defer stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := client.Connect(ctx, ts.URL+"/admin", nil)
+	var refused *client.ConnectError
+	if errors.As(err, &refused) {
+		fmt.Println(refused.Message, string(refused.Data))
+	}
+	// Output: not authorized {"login":"/login"}
+}
+
+// The context bounds the wait for the acknowledgement (the JS
+// socket.timeout(ms)); SocketOptions.AckTimeout sets one for every emit.
+func ExampleSocket_EmitWithAck() {
+	ts, stop := exampleServer()
+	defer stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := client.Connect(ctx, ts.URL+"/chat", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Manager().Close()
+
+	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancelShort()
+	_, err = s.EmitWithAck(short, "slow")
+	fmt.Println(errors.Is(err, client.ErrAckTimeout))
+	// Output: true
 }
 
 // Register handlers before connecting to see the events the server sends
@@ -92,23 +144,74 @@ func ExampleSocket_ConnectWait() {
 	// disconnected: io client disconnect
 }
 
-// Reconnection follows the JavaScript client: exponential backoff, the
-// reconnect_attempt, reconnect, reconnect_error and reconnect_failed events,
-// and emits buffered while offline.
+// Reconnection follows the JavaScript client: exponential backoff from
+// ReconnectionDelay, the OnReconnectAttempt, OnReconnect, OnReconnectError
+// and OnReconnectFailed events, and emits buffered while offline and sent
+// once the socket is connected again.
 func ExampleManager_OnReconnect() {
-	m, err := client.NewManager("http://127.0.0.1:3000", &client.ManagerOptions{
-		ReconnectionDelay:    500 * time.Millisecond,
-		ReconnectionDelayMax: 10 * time.Second,
-		ReconnectionAttempts: 10,
+	ts, cut, stop := cuttableServer()
+	defer stop()
+
+	m, err := client.NewManager(ts.URL, &client.ManagerOptions{
+		Transports:        []string{"websocket"},
+		ReconnectionDelay: 100 * time.Millisecond,
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	m.OnReconnectAttempt(func(attempt int) { fmt.Println("reconnecting, attempt", attempt) })
-	m.OnReconnect(func(attempt int) { fmt.Println("reconnected after", attempt, "attempts") })
-	m.OnReconnectFailed(func() { fmt.Println("giving up") })
-	s := m.Socket("/", nil)
-	s.Connect()
-	_ = s.Emit("hello") // buffered until connected
+	defer m.Close()
+	reconnected := make(chan int, 1)
+	m.OnReconnect(func(attempts int) { reconnected <- attempts })
+	s := m.Socket("/chat", nil)
+	disconnected := make(chan string, 1)
+	s.OnDisconnect(func(reason string) { disconnected <- reason })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.ConnectWait(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	cut() // the network drops every connection
+	fmt.Println("disconnected:", <-disconnected)
+	// Sent once reconnected: an emit made while offline is buffered.
+	reply, err := s.EmitWithAck(ctx, "hello", "again")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("reconnected after", <-reconnected, "attempt")
+	var text string
+	_ = reply.Args(&text)
+	fmt.Println(text)
+	// Output:
+	// disconnected: transport close
+	// reconnected after 1 attempt
+	// hello, again
+}
+
+// cuttableServer is exampleServer with a function that closes every
+// connection it accepted, as a network failure does.
+func cuttableServer() (ts *httptest.Server, cut, stop func()) {
+	var mu sync.Mutex
+	var conns []net.Conn
+	ts, stop = exampleServer(func(hs *http.Server) {
+		hs.ConnState = func(c net.Conn, state http.ConnState) {
+			if state == http.StateNew {
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		}
+	})
+	cut = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		conns = nil
+	}
+	return ts, cut, stop
 }
