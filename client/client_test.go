@@ -145,6 +145,36 @@ func TestEmitAckBinary(t *testing.T) {
 	}
 }
 
+// TestOnceAndOff: a once handler runs for one event; OffAny and
+// OffAnyOutgoing remove the catch-all handlers; Volatile chains.
+func TestOnceAndOff(t *testing.T) {
+	ts := startServer(t, fastOpts(), echoSetup(make(chan string, 100)))
+	s := connect(t, ts.URL(), nil)
+	ev := newEvents()
+	arg := func(e *Event) string { return string(e.Raw()[0]) }
+	s.OnAny(func(e *Event) { ev.add("any " + arg(e)) })
+	s.OnAnyOutgoing(func(e *Event) { ev.add("out " + arg(e)) })
+	s.Once("echo", func(e *Event) { ev.add("once " + arg(e)) })
+	s.On("echo", func(e *Event) { ev.add("on " + arg(e)) })
+
+	if err := s.Emit("echo", 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"out 1", "any 1", "once 1", "on 1"} {
+		ev.expect(t, want)
+	}
+	s.OffAny()
+	s.OffAnyOutgoing()
+	if err := s.Emit("echo", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Volatile().Volatile().Emit("echo", 3); err != nil {
+		t.Fatal(err)
+	}
+	ev.expect(t, "on 2")
+	ev.expect(t, "on 3")
+}
+
 func TestConnectError(t *testing.T) {
 	ts := startServer(t, nil, func(srv *socketio.Server) {
 		srv.Of("/private").Use(func(s *socketio.Socket) error {

@@ -41,12 +41,18 @@ type Socket struct {
 }
 
 type socketHandlers struct {
-	events       map[string][]func(*Event)
+	events       map[string][]listener
 	anyIn        []func(*Event)
 	anyOut       []func(*Event)
 	connect      []func()
 	connectError []func(error)
 	disconnect   []func(reason string)
+}
+
+// listener is an event handler; a once handler is removed when it is called.
+type listener struct {
+	fn   func(*Event)
+	once bool
 }
 
 // ackEntry is an acknowledgement we wait for.
@@ -75,7 +81,7 @@ var socketSeq atomic.Int64 // creation order of sockets
 
 func newSocket(m *Manager, nsp string, opts *SocketOptions) *Socket {
 	return &Socket{m: m, nsp: nsp, opts: opts.withDefaults(), created: socketSeq.Add(1), acks: make(map[uint64]*ackEntry),
-		handlers: socketHandlers{events: make(map[string][]func(*Event))}}
+		handlers: socketHandlers{events: make(map[string][]listener)}}
 }
 
 // Namespace returns the namespace of the socket.
@@ -116,8 +122,15 @@ func (s *Socket) Recovered() bool {
 
 // On registers fn for event. Handlers of a Manager run in order, one at a
 // time, on one goroutine.
-func (s *Socket) On(event string, fn func(*Event)) {
-	s.onHandlers(func(h *socketHandlers) { h.events[event] = append(h.events[event], fn) })
+func (s *Socket) On(event string, fn func(*Event)) { s.addListener(event, listener{fn: fn}) }
+
+// Once registers fn for the next event only.
+func (s *Socket) Once(event string, fn func(*Event)) {
+	s.addListener(event, listener{fn: fn, once: true})
+}
+
+func (s *Socket) addListener(event string, l listener) {
+	s.onHandlers(func(h *socketHandlers) { h.events[event] = append(h.events[event], l) })
 }
 
 // Off removes every handler of event.
@@ -127,6 +140,9 @@ func (s *Socket) Off(event string) { s.onHandlers(func(h *socketHandlers) { dele
 func (s *Socket) OnAny(fn func(*Event)) {
 	s.onHandlers(func(h *socketHandlers) { h.anyIn = append(h.anyIn, fn) })
 }
+
+// OffAny removes every OnAny handler.
+func (s *Socket) OffAny() { s.onHandlers(func(h *socketHandlers) { h.anyIn = nil }) }
 
 // OnAnyOutgoing registers fn for every event sent (not acknowledgements),
 // called when it is written to the connection.
@@ -151,6 +167,9 @@ func (s *Socket) OnConnectError(fn func(error)) {
 func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.onHandlers(func(h *socketHandlers) { h.disconnect = append(h.disconnect, fn) })
 }
+
+// OffAnyOutgoing removes every OnAnyOutgoing handler.
+func (s *Socket) OffAnyOutgoing() { s.onHandlers(func(h *socketHandlers) { h.anyOut = nil }) }
 
 func (s *Socket) onHandlers(change func(*socketHandlers)) {
 	s.mu.Lock()
@@ -442,13 +461,21 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	s.m.dispatch.pushWait(func() { s.deliver(ev) })
 }
 
-// deliver runs the catch-all handlers, then those of the event.
+// deliver runs the catch-all handlers, then those of the event; once
+// handlers are removed before they run.
 func (s *Socket) deliver(ev *Event) {
 	s.mu.Lock()
-	fns := slices.Concat(s.handlers.anyIn, s.handlers.events[ev.name])
+	// Handler slices are appended to or replaced, never changed in place.
+	anyIn, list := s.handlers.anyIn, s.handlers.events[ev.name]
+	if slices.ContainsFunc(list, func(l listener) bool { return l.once }) {
+		s.handlers.events[ev.name] = slices.DeleteFunc(slices.Clone(list), func(l listener) bool { return l.once })
+	}
 	s.mu.Unlock()
-	for _, fn := range fns {
+	for _, fn := range anyIn {
 		fn(ev)
+	}
+	for _, l := range list {
+		l.fn(ev)
 	}
 }
 
@@ -547,6 +574,9 @@ type Emitter struct {
 	s        *Socket
 	volatile bool
 }
+
+// Volatile sets the volatile flag (see Socket.Volatile).
+func (e Emitter) Volatile() Emitter { e.volatile = true; return e }
 
 // Emit sends the event with the emitter's flags.
 func (e Emitter) Emit(event string, args ...any) error { return e.s.emit(event, args, e.volatile) }
