@@ -43,6 +43,20 @@ func (d *dispatcher) pushWait(task func()) {
 	d.mu.Unlock()
 }
 
+// pushEach queues one task that calls call with each of fns, in order.
+// Handler lists are appended to or replaced, never changed in place, so fns
+// may be the registered list itself.
+func pushEach[T any](d *dispatcher, fns []T, call func(T)) {
+	if len(fns) == 0 {
+		return
+	}
+	d.push(func() {
+		for _, fn := range fns {
+			call(fn)
+		}
+	})
+}
+
 func (d *dispatcher) startLocked() {
 	if !d.running {
 		d.running = true

@@ -198,16 +198,9 @@ func (m *Manager) on(add func(*managerHandlers)) {
 // caller must not hold m.mu.
 func emitTo[T any](m *Manager, pick func(*managerHandlers) []T, call func(T)) {
 	m.mu.Lock()
-	fns := slices.Clone(pick(&m.handlers))
+	fns := pick(&m.handlers)
 	m.mu.Unlock()
-	if len(fns) == 0 {
-		return
-	}
-	m.dispatch.push(func() {
-		for _, fn := range fns {
-			call(fn)
-		}
-	})
+	pushEach(&m.dispatch, fns, call)
 }
 
 // openLocked starts a connection attempt unless one is open or under way.

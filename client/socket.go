@@ -181,16 +181,9 @@ func (s *Socket) onHandlers(change func(*socketHandlers)) {
 // now (not those added later). The caller must not hold s.mu.
 func callHandlers[T any](s *Socket, pick func(*socketHandlers) []T, call func(T)) {
 	s.mu.Lock()
-	fns := slices.Clone(pick(&s.handlers))
+	fns := pick(&s.handlers)
 	s.mu.Unlock()
-	if len(fns) == 0 {
-		return
-	}
-	s.m.dispatch.push(func() {
-		for _, fn := range fns {
-			call(fn)
-		}
-	})
+	pushEach(&s.m.dispatch, fns, call)
 }
 
 func (s *Socket) signal(ev hookEvent) {
@@ -465,7 +458,6 @@ func (s *Socket) onEvent(p *parser.Packet) {
 // handlers are removed before they run.
 func (s *Socket) deliver(ev *Event) {
 	s.mu.Lock()
-	// Handler slices are appended to or replaced, never changed in place.
 	anyIn, list := s.handlers.anyIn, s.handlers.events[ev.name]
 	if slices.ContainsFunc(list, func(l listener) bool { return l.once }) {
 		s.handlers.events[ev.name] = slices.DeleteFunc(slices.Clone(list), func(l listener) bool { return l.once })
@@ -488,12 +480,7 @@ func (s *Socket) notifyOutgoingLocked(p *parser.Packet) {
 		return
 	}
 	ev := &Event{argList: argList{pkt: p}, name: name, socket: s, outgoing: true}
-	fns := slices.Clone(s.handlers.anyOut)
-	s.m.dispatch.push(func() {
-		for _, fn := range fns {
-			fn(ev)
-		}
-	})
+	pushEach(&s.m.dispatch, s.handlers.anyOut, func(fn func(*Event)) { fn(ev) })
 }
 
 func (s *Socket) onAck(p *parser.Packet) {
