@@ -28,7 +28,9 @@
 // a packet that does not fit disconnects that client (logged, reason
 // "forced server close"), while a volatile packet is simply dropped. The
 // events a socket has received but not yet handled are bounded too
-// (MaxPendingEvents): past it, reading from that client pauses.
+// (MaxPendingEvents): past it, reading from that client pauses (so a
+// handler of that socket waiting in EmitWithAck for the same client only
+// gets its reply once the queue drains, or fails at its deadline).
 //
 // # Concurrency
 //

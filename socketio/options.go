@@ -42,8 +42,9 @@ type ServerOptions struct {
 	// MaxAttachments bounds the binary attachments of one packet. Default 10.
 	MaxAttachments int
 	// MaxPendingEvents bounds the events received by one socket and not yet
-	// handled; when full, reading from that client waits for its handlers.
-	// Default 1024.
+	// handled (when full, reading from that client waits for its handlers),
+	// and the CONNECT packets of one connection not yet answered (past it,
+	// the connection is closed). Default 1024.
 	MaxPendingEvents int
 	// MaxPendingAcks bounds the acknowledgements one socket may owe the
 	// server; past it EmitWithAck fails and broadcasts with acks skip the
