@@ -21,7 +21,7 @@
 // SocketOptions.Retries gives at-least-once delivery. The private id and
 // last offset of connection state recovery are kept and sent on
 // reconnection; Socket.Recovered tells whether the server restored the
-// session.
+// session, and Socket.RecoveryError why it did not (ErrNotRecovered).
 //
 // # Concurrency
 //

@@ -42,6 +42,9 @@ var (
 	ErrBufferFull = errors.New("client: send buffer full")
 	// ErrReconnectFailed: every reconnection attempt failed.
 	ErrReconnectFailed = errors.New("client: reconnection failed")
+	// ErrNotRecovered: a reconnection did not recover the previous session
+	// (connection state recovery); see Socket.RecoveryError.
+	ErrNotRecovered = errors.New("client: connection state not recovered")
 	// ErrV2Server: the server answered CONNECT without a sid (Socket.IO v2).
 	ErrV2Server = errors.New("client: It seems you are trying to reach a Socket.IO server in v2.x with a v3.x client, " +
 		"but they are not compatible (more information here: https://socket.io/docs/v3/migrating-from-2-x-to-3-0/)")

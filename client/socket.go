@@ -32,6 +32,7 @@ type Socket struct {
 	pid        string // connection state recovery: private id and last offset
 	lastOffset string
 	recovered  bool
+	recoverErr error // why the last connection did not recover the previous session
 	ids        uint64
 	acks       map[uint64]*ackEntry
 	sendBuffer []*parser.Packet // emitted while disconnected
@@ -118,6 +119,17 @@ func (s *Socket) Recovered() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.recovered
+}
+
+// RecoveryError tells why the last connection did not recover the previous
+// session, so that the application knows it must resynchronise: an error
+// wrapping ErrNotRecovered, or nil after a first connection and after a
+// recovered reconnection. The official server does not say why it refused
+// a session; the error tells what the client can know.
+func (s *Socket) RecoveryError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recoverErr
 }
 
 // On registers fn for event. Handlers of a Manager run in order, one at a
@@ -410,6 +422,15 @@ func (s *Socket) onConnect(ec *engineConn, sid, pid string) {
 	s.mu.Lock()
 	s.id, s.conn = sid, ec
 	s.recovered = pid != "" && s.pid == pid
+	switch {
+	case s.recovered || s.pid == "":
+		s.recoverErr = nil
+	case pid == "":
+		s.recoverErr = fmt.Errorf("%w: the server has connection state recovery off", ErrNotRecovered)
+	default:
+		s.recoverErr = fmt.Errorf("%w: the server started a new session "+
+			"(it does not know the previous one, it expired, or the events missed are no longer stored)", ErrNotRecovered)
+	}
 	s.pid = pid
 	recv, sent := s.recvBuffer, s.sendBuffer
 	s.recvBuffer, s.sendBuffer = nil, nil
