@@ -3,6 +3,7 @@ package socketio_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -288,6 +289,9 @@ func TestRecoveryGoClient(t *testing.T) {
 			if len(connects) != 2 || connects[1] != connects[0] || recovered[0] || !recovered[1] {
 				t.Fatalf("connections %v, recovered %v", connects, recovered)
 			}
+			if err := s.RecoveryError(); err != nil {
+				t.Fatalf("RecoveryError after a recovery: %v", err)
+			}
 			checkSequence(t, got, total)
 		})
 	}
@@ -301,5 +305,52 @@ func waitUntil(t *testing.T, ctx context.Context, cond func() bool) {
 			t.Fatal("timed out")
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// Past MaxDisconnectionDuration our client reconnects with a new id, and
+// RecoveryError tells the application to resynchronise.
+func TestRecoveryGoClientReportsFailure(t *testing.T) {
+	srv := socketio.NewServer(&socketio.ServerOptions{
+		ConnectionStateRecovery: &socketio.ConnectionStateRecovery{MaxDisconnectionDuration: time.Millisecond},
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	proxy := faultproxy.Start(t, hs.Listener.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := client.NewManager(proxy.URL(), &client.ManagerOptions{
+		Transports:        []string{"websocket"},
+		ReconnectionDelay: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.Socket("/", nil)
+	connected := make(chan struct{}, 2)
+	s.OnConnect(func() { connected <- struct{}{} })
+	if err := s.ConnectWait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-connected
+	first := s.ID()
+	if s.Recovered() || s.RecoveryError() != nil {
+		t.Fatalf("first connection: recovered %v, %v", s.Recovered(), s.RecoveryError())
+	}
+	proxy.Cut()
+	select {
+	case <-connected:
+	case <-ctx.Done():
+		t.Fatal("no reconnection")
+	}
+	if s.Recovered() || s.ID() == first || !errors.Is(s.RecoveryError(), client.ErrNotRecovered) {
+		t.Fatalf("after expiry: id %s (was %s), recovered %v, %v", s.ID(), first, s.Recovered(), s.RecoveryError())
 	}
 }
