@@ -86,3 +86,31 @@ func TestVolatilePacketsAreDroppedNotFatal(t *testing.T) {
 	_ = s.Emit("marker")
 	c.Expect(`42["marker"]`)
 }
+
+// The same over WebSocket: a client that stops reading fills its TCP
+// buffers, then its queue, and costs no more than that.
+func TestSlowWebSocketClientMemoryStaysBounded(t *testing.T) {
+	srv, hs := newTestServer(t, &ServerOptions{MaxQueuePackets: 64, MaxQueueBytes: 256 << 10})
+	sockets := make(chan *Socket, 2)
+	srv.OnConnection(func(s *Socket) { sockets <- s })
+	slow := rawclient.WebSocket(t, hs.URL, "/socket.io/")
+	slow.Connect("/", "") // and never reads again
+	<-sockets
+	fast := rawclient.Polling(t, hs.URL, "/socket.io/")
+	fast.Connect("/", "")
+	fastSock := <-sockets
+
+	before := heapInUse()
+	payload := strings.Repeat("y", 10<<10)
+	for i := range 5000 { // 50 MB if it were all kept
+		if err := srv.Except(fastSock.ID()).Emit("big", i, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := heapInUse()
+	if after > before && after-before > 8<<20 {
+		t.Fatalf("heap grew by %d MB while sending to a client that reads nothing", (after-before)>>20)
+	}
+	_ = srv.Emit("after")
+	fast.Expect(`42["after"]`)
+}
