@@ -16,20 +16,6 @@ import (
 	"github.com/seed9706/socketio/parser"
 )
 
-// Message types of the ClusterAdapter envelope (MessageType in socket.io-adapter).
-const (
-	msgBroadcast              = 3
-	msgSocketsJoin            = 4
-	msgSocketsLeave           = 5
-	msgDisconnectSockets      = 6
-	msgFetchSockets           = 7
-	msgFetchSocketsResponse   = 8
-	msgServerSideEmit         = 9
-	msgServerSideEmitResponse = 10
-	msgBroadcastClientCount   = 11
-	msgBroadcastAck           = 12
-)
-
 // SubscriptionMode says which channels a sharded adapter subscribes to.
 type SubscriptionMode int
 
@@ -433,84 +419,14 @@ func (a *ShardedAdapter) onMessage(channel string, payload []byte) error {
 	}
 	kind, _ := num(msg.get("type"))
 	data := obj(msg.get("data"))
-	requestID := str(data.get("requestId"))
 	switch kind {
 	case msgFetchSocketsResponse, msgServerSideEmitResponse, msgBroadcastClientCount, msgBroadcastAck:
-		a.onResponse(int(kind), data, requestID)
+		a.onClusterResponse(int(kind), data)
 		return nil
 	}
 	uid := str(msg.get("uid"))
 	if channel == a.responseChannel || uid == a.uid || str(msg.get("nsp")) != a.nsp.Name() {
 		return nil
 	}
-	ctx := context.Background()
-	switch kind {
-	case msgBroadcast:
-		p, err := treePacket(data.get("packet"), a.nsp.Name())
-		if err != nil {
-			return err
-		}
-		opts := readOpts(data.get("opts"), true)
-		if !data.has("requestId") {
-			return a.localAdapter.Broadcast(ctx, p, opts)
-		}
-		return a.localAdapter.BroadcastWithAck(ctx, p, opts,
-			func(n int) {
-				a.publishResponse(uid, msgBroadcastClientCount, newObject("requestId", requestID, "clientCount", float64(n)))
-			},
-			func(ack *parser.Packet) {
-				if arg, err := firstAckArg(ack); err == nil {
-					a.publishResponse(uid, msgBroadcastAck, newObject("requestId", requestID, "packet", arg))
-				}
-			})
-	case msgSocketsJoin:
-		return a.localAdapter.AddSockets(ctx, readOpts(data.get("opts"), false), strs(data.get("rooms")))
-	case msgSocketsLeave:
-		return a.localAdapter.DelSockets(ctx, readOpts(data.get("opts"), false), strs(data.get("rooms")))
-	case msgDisconnectSockets:
-		return a.localAdapter.DisconnectSockets(ctx, readOpts(data.get("opts"), false), data.get("close") == true)
-	case msgFetchSockets:
-		list, _ := a.localAdapter.FetchSockets(ctx, readOpts(data.get("opts"), false))
-		sockets := make([]any, len(list))
-		for i, s := range list {
-			sockets[i] = socketTree(s)
-		}
-		a.publishResponse(uid, msgFetchSocketsResponse, newObject("requestId", requestID, "sockets", sockets))
-	case msgServerSideEmit:
-		var reply func(json.RawMessage)
-		if data.has("requestId") {
-			reply = func(r json.RawMessage) {
-				a.publishResponse(uid, msgServerSideEmitResponse, newObject("requestId", requestID, "packet", rawJSON(r)))
-			}
-		}
-		a.deliverServerSide(data.get("packet"), reply)
-	}
-	return nil
-}
-
-func (a *ShardedAdapter) onResponse(kind int, data *object, requestID string) {
-	switch kind {
-	case msgBroadcastClientCount, msgBroadcastAck:
-		ar := a.ackRequest(requestID)
-		if ar == nil {
-			return
-		}
-		if kind == msgBroadcastClientCount {
-			n, _ := num(data.get("clientCount"))
-			ar.clientCount(int(n))
-		} else {
-			ar.ack(ackPacket(data.get("packet"), a.nsp.Name()))
-		}
-	case msgFetchSocketsResponse:
-		a.addResponse(requestID, func(r *request) {
-			list, _ := data.get("sockets").([]any)
-			for _, s := range list {
-				r.sockets = append(r.sockets, remoteSocket(s))
-			}
-		})
-	case msgServerSideEmitResponse:
-		a.addResponse(requestID, func(r *request) {
-			r.responses = append(r.responses, jsonOrNil(data, "packet"))
-		})
-	}
+	return a.onClusterMessage(uid, int(kind), data, a.publishResponse, nil)
 }

@@ -506,7 +506,7 @@ func (a *StreamsAdapter) onPubSub(m *redis.Message) {
 	}
 	switch int(kind) {
 	case msgFetchSocketsResponse, msgServerSideEmitResponse, msgBroadcastClientCount, msgBroadcastAck:
-		a.onResponse(int(kind), data)
+		a.onClusterResponse(int(kind), data)
 		return
 	}
 	uid := str(msg.get("uid"))
@@ -521,81 +521,11 @@ func (a *StreamsAdapter) onPubSub(m *redis.Message) {
 // handle runs a message from another server (JS ClusterAdapter.onMessage);
 // offset is the stream entry id ("" for Pub/Sub).
 func (a *StreamsAdapter) handle(uid string, kind int, data *object, offset string) error {
-	ctx := context.Background()
-	requestID := str(data.get("requestId"))
-	switch kind {
-	case msgBroadcast:
-		p, err := treePacket(data.get("packet"), a.nsp.Name())
-		if err != nil {
-			return err
+	return a.onClusterMessage(uid, kind, data, a.publishResponse, func(p *parser.Packet, opts adapter.BroadcastOptions) {
+		if offset != "" && a.recovery() > 0 && adapter.Storable(p, opts) {
+			adapter.AppendOffset(p, offset)
 		}
-		opts := readOpts(data.get("opts"), true)
-		if !data.has("requestId") {
-			if offset != "" && a.recovery() > 0 && adapter.Storable(p, opts) {
-				adapter.AppendOffset(p, offset)
-			}
-			return a.localAdapter.Broadcast(ctx, p, opts)
-		}
-		return a.localAdapter.BroadcastWithAck(ctx, p, opts,
-			func(n int) {
-				a.publishResponse(uid, msgBroadcastClientCount, newObject("requestId", requestID, "clientCount", float64(n)))
-			},
-			func(ack *parser.Packet) {
-				if arg, err := firstAckArg(ack); err == nil {
-					a.publishResponse(uid, msgBroadcastAck, newObject("requestId", requestID, "packet", arg))
-				}
-			})
-	case msgSocketsJoin:
-		return a.localAdapter.AddSockets(ctx, readOpts(data.get("opts"), false), strs(data.get("rooms")))
-	case msgSocketsLeave:
-		return a.localAdapter.DelSockets(ctx, readOpts(data.get("opts"), false), strs(data.get("rooms")))
-	case msgDisconnectSockets:
-		return a.localAdapter.DisconnectSockets(ctx, readOpts(data.get("opts"), false), data.get("close") == true)
-	case msgFetchSockets:
-		list, _ := a.localAdapter.FetchSockets(ctx, readOpts(data.get("opts"), false))
-		sockets := make([]any, len(list))
-		for i, s := range list {
-			sockets[i] = socketTree(s)
-		}
-		a.publishResponse(uid, msgFetchSocketsResponse, newObject("requestId", requestID, "sockets", sockets))
-	case msgServerSideEmit:
-		var reply func(json.RawMessage)
-		if data.has("requestId") {
-			reply = func(r json.RawMessage) {
-				a.publishResponse(uid, msgServerSideEmitResponse, newObject("requestId", requestID, "packet", rawJSON(r)))
-			}
-		}
-		a.deliverServerSide(data.get("packet"), reply)
-	}
-	return nil
-}
-
-func (a *StreamsAdapter) onResponse(kind int, data *object) {
-	requestID := str(data.get("requestId"))
-	switch kind {
-	case msgBroadcastClientCount, msgBroadcastAck:
-		ar := a.ackRequest(requestID)
-		if ar == nil {
-			return
-		}
-		if kind == msgBroadcastClientCount {
-			n, _ := num(data.get("clientCount"))
-			ar.clientCount(int(n))
-		} else {
-			ar.ack(ackPacket(data.get("packet"), a.nsp.Name()))
-		}
-	case msgFetchSocketsResponse:
-		a.addResponse(requestID, func(r *request) {
-			list, _ := data.get("sockets").([]any)
-			for _, s := range list {
-				r.sockets = append(r.sockets, remoteSocket(s))
-			}
-		})
-	case msgServerSideEmitResponse:
-		a.addResponse(requestID, func(r *request) {
-			r.responses = append(r.responses, jsonOrNil(data, "packet"))
-		})
-	}
+	})
 }
 
 // Connection state recovery.
