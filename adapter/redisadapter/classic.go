@@ -57,15 +57,7 @@ func (o *Options) withDefaults() Options {
 	if r.Key == "" {
 		r.Key = DefaultKey
 	}
-	if r.RequestsTimeout <= 0 {
-		r.RequestsTimeout = DefaultRequestsTimeout
-	}
-	if r.PublishQueueSize <= 0 {
-		r.PublishQueueSize = DefaultPublishQueueSize
-	}
-	if r.Logger == nil {
-		r.Logger = discardLogger
-	}
+	commonDefaults(&r.RequestsTimeout, &r.PublishQueueSize, &r.Logger)
 	return r
 }
 

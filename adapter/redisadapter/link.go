@@ -42,6 +42,19 @@ const (
 
 var discardLogger = slog.New(slog.DiscardHandler)
 
+// commonDefaults fills in the options every adapter has.
+func commonDefaults(timeout *time.Duration, queueSize *int, logger **slog.Logger) {
+	if *timeout <= 0 {
+		*timeout = DefaultRequestsTimeout
+	}
+	if *queueSize <= 0 {
+		*queueSize = DefaultPublishQueueSize
+	}
+	if *logger == nil {
+		*logger = discardLogger
+	}
+}
+
 // randomID returns n random alphanumeric characters, like JS uid2(n).
 func randomID(n int) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

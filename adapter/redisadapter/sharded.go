@@ -60,15 +60,7 @@ func (opts *ShardedOptions) withDefaults() ShardedOptions {
 		o = *opts
 	}
 	o.ChannelPrefix = cmp.Or(o.ChannelPrefix, DefaultKey)
-	if o.RequestsTimeout <= 0 {
-		o.RequestsTimeout = DefaultRequestsTimeout
-	}
-	if o.PublishQueueSize <= 0 {
-		o.PublishQueueSize = DefaultPublishQueueSize
-	}
-	if o.Logger == nil {
-		o.Logger = discardLogger
-	}
+	commonDefaults(&o.RequestsTimeout, &o.PublishQueueSize, &o.Logger)
 	return o
 }
 

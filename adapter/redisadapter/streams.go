@@ -80,15 +80,7 @@ func (opts *StreamsOptions) withDefaults() StreamsOptions {
 		o.BlockTime = DefaultStreamBlockTime
 	}
 	o.SessionKeyPrefix = cmp.Or(o.SessionKeyPrefix, DefaultSessionKeyPrefix)
-	if o.RequestsTimeout <= 0 {
-		o.RequestsTimeout = DefaultRequestsTimeout
-	}
-	if o.PublishQueueSize <= 0 {
-		o.PublishQueueSize = DefaultPublishQueueSize
-	}
-	if o.Logger == nil {
-		o.Logger = discardLogger
-	}
+	commonDefaults(&o.RequestsTimeout, &o.PublishQueueSize, &o.Logger)
 	return o
 }
 
