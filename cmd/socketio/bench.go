@@ -8,22 +8,20 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/seed9706/socketio/bench/loadgen"
 )
 
-func init() { commands["bench"] = benchCommand }
-
-// benchCommand is the load generator of bench/ (package loadgen).
-func benchCommand(args []string) int {
-	return runBench(args, os.Stdin, os.Stdout, os.Stderr)
+func init() {
+	commands["bench"] = func(ctx context.Context, args []string) int {
+		return runBench(ctx, args, os.Stdin, os.Stdout, os.Stderr)
+	}
 }
 
-func runBench(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// runBench is the load generator of bench/ (package loadgen).
+func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("socketio bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -58,8 +56,6 @@ func runBench(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if *worker {
 		if err := loadgen.RunWorker(ctx, cfg.URL, cfg.Path, cfg.Size, *join, stdin, stdout); err != nil {
 			fmt.Fprintln(stderr, "socketio bench worker:", err)

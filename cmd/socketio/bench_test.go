@@ -21,7 +21,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"-scenario", "echo", "-url", "ftp://x"}, 1, `bad server URL "ftp://x"`},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := runBench(tc.args, strings.NewReader(""), &stdout, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.err) {
+		if code := runBench(t.Context(), tc.args, strings.NewReader(""), &stdout, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.err) {
 			t.Errorf("bench %v = %d, stderr %q; want %d with %q", tc.args, code, stderr.String(), tc.code, tc.err)
 		}
 	}

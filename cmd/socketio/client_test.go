@@ -93,6 +93,10 @@ func TestEmitErrors(t *testing.T) {
 			t.Errorf("emit %q: exit %d, want 2", args, code)
 		}
 	}
+	code, _, stderr = runCLI(t, listen, url, "-transport", "carrier-pigeon")
+	if code != 2 || stderr != "socketio listen: -transport: want polling, websocket or both, got \"carrier-pigeon\"\n" {
+		t.Errorf("listen -transport carrier-pigeon: exit %d, stderr %q", code, stderr)
+	}
 	if code, _, _ := runCLI(t, emit, "-h"); code != 0 {
 		t.Errorf("-h: exit %d", code)
 	}

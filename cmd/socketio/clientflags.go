@@ -46,6 +46,30 @@ func (f *clientFlags) options() (*client.Options, error) {
 	return o, nil
 }
 
+// parseClientCommand adds the shared flags to fl (whose own flags and usage
+// are set), parses args and checks that at least minPos positional
+// arguments are given. When ok is false the command exits with code (its
+// problem is already reported).
+func parseClientCommand(fl *flag.FlagSet, args []string, minPos int) (pos []string, opts *client.Options, code int, ok bool) {
+	var cf clientFlags
+	cf.register(fl)
+	pos, err := parseInterleaved(fl, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, nil, 0, false
+	case err != nil:
+		return nil, nil, 2, false
+	case len(pos) < minPos:
+		fl.Usage()
+		return nil, nil, 2, false
+	}
+	if opts, err = cf.options(); err != nil {
+		fmt.Fprintf(fl.Output(), "socketio %s: %v\n", fl.Name(), err)
+		return nil, nil, 2, false
+	}
+	return pos, opts, 0, true
+}
+
 // parseInterleaved parses flags that may come after positional arguments
 // ("emit URL EVENT 1 -ack"). A JSON argument such as -1 is positional, and
 // so is everything after "--".

@@ -3,22 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/seed9706/socketio/client"
 )
 
 func init() {
-	commands["emit"] = func(args []string) int {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
+	commands["emit"] = func(ctx context.Context, args []string) int {
 		return emit(ctx, args, os.Stdout, os.Stderr)
 	}
 }
@@ -28,8 +23,6 @@ func init() {
 func emit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("emit", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	var cf clientFlags
-	cf.register(fl)
 	ack := fl.Bool("ack", false, "wait for the acknowledgement and print its arguments as a JSON array")
 	timeout := fl.Duration("timeout", 5*time.Second, "bound for connecting and for the acknowledgement")
 	fl.Usage = func() {
@@ -38,21 +31,9 @@ func emit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"With -ack, prints the acknowledgement arguments as a JSON array (exit 1 on timeout).\n\nflags:")
 		fl.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fl, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if len(pos) < 2 {
-		fl.Usage()
-		return 2
-	}
-	opts, err := cf.options()
-	if err != nil {
-		fmt.Fprintln(stderr, "socketio emit:", err)
-		return 2
+	pos, opts, code, ok := parseClientCommand(fl, args, 2)
+	if !ok {
+		return code
 	}
 	url, event := pos[0], pos[1]
 	values := make([]any, 0, len(pos)-2)

@@ -9,18 +9,14 @@ import (
 	"io"
 	neturl "net/url"
 	"os"
-	"os/signal"
 	"slices"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/seed9706/socketio/client"
 )
 
 func init() {
-	commands["listen"] = func(args []string) int {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
+	commands["listen"] = func(ctx context.Context, args []string) int {
 		return listen(ctx, args, os.Stdout, os.Stderr)
 	}
 }
@@ -31,29 +27,15 @@ func init() {
 func listen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("listen", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	var cf clientFlags
-	cf.register(fl)
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: socketio listen URL [EVENT...] [flags]\n\n"+
 			"Connects to the namespace of URL (its path) and prints each received event as one JSON line\n"+
 			`{"event":name,"args":[...]}, binary arguments as base64 strings.`+"\n\nflags:")
 		fl.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fl, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if len(pos) < 1 {
-		fl.Usage()
-		return 2
-	}
-	opts, err := cf.options()
-	if err != nil {
-		fmt.Fprintln(stderr, "socketio listen:", err)
-		return 2
+	pos, opts, code, ok := parseClientCommand(fl, args, 1)
+	if !ok {
+		return code
 	}
 	url, only := pos[0], pos[1:]
 

@@ -6,15 +6,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"sort"
+	"syscall"
 )
 
 // commands maps a subcommand name to its entry point, which gets the
-// arguments after the name and returns the exit status. Each subcommand's
-// file registers itself from init().
-var commands = map[string]func(args []string) int{}
+// arguments after the name and returns the exit status; ctx ends on SIGINT
+// or SIGTERM. Each subcommand's file registers itself from init().
+var commands = map[string]func(ctx context.Context, args []string) int{}
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -34,7 +37,9 @@ func run(args []string) int {
 		usage()
 		return 2
 	}
-	return cmd(args[1:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cmd(ctx, args[1:])
 }
 
 func usage() {

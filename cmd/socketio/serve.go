@@ -14,9 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,9 +22,7 @@ import (
 )
 
 func init() {
-	commands["serve"] = func(args []string) int {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
+	commands["serve"] = func(ctx context.Context, args []string) int {
 		return serve(ctx, args, os.Stdout, os.Stderr)
 	}
 }
