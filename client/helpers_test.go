@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -170,3 +171,42 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func isTimeout(err error) bool { return errors.Is(err, ErrAckTimeout) }
+
+// onEchoAndQuestion registers the client side of the "echo" and "question"
+// exchanges that both test servers (ours and Node's) start; what echo
+// receives goes to ev.
+func onEchoAndQuestion(s *Socket, ev *events) {
+	s.On("echo", func(e *Event) {
+		var text string
+		var bin []byte
+		var obj map[string]int
+		if err := e.Args(&text, &bin, &obj); err != nil {
+			ev.add("error " + err.Error())
+			return
+		}
+		ev.add(fmt.Sprintf("echo %s %x %v", text, bin, obj))
+	})
+	s.On("question", func(e *Event) {
+		var text string
+		var bin []byte
+		_ = e.Args(&text, &bin)
+		_ = e.Ack(fmt.Sprintf("because %s %x", text, bin), []byte{1, 2})
+	})
+}
+
+// expectAckEcho checks that the server acknowledges "ack" with its
+// arguments, binary included.
+func expectAckEcho(t *testing.T, s *Socket) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := s.EmitWithAck(ctx, "ack", "x", []byte{9, 8}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	var bin []byte
+	if err := r.Args(&text, &bin); err != nil || text != "x" || string(bin) != "\x09\x08" || r.Len() != 3 || string(r.Raw()[2]) != "null" {
+		t.Fatalf("ack %q %x %v %q", text, bin, err, r.Raw())
+	}
+}

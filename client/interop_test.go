@@ -103,38 +103,13 @@ func TestNodeEmitAckBinary(t *testing.T) {
 				t.Fatalf("connection %+v", c)
 			}
 			ev := newEvents()
-			s.On("echo", func(e *Event) {
-				var text string
-				var bin []byte
-				var obj map[string]int
-				if err := e.Args(&text, &bin, &obj); err != nil {
-					ev.add("error " + err.Error())
-					return
-				}
-				ev.add(fmt.Sprintf("echo %s %x %v", text, bin, obj))
-			})
-			s.On("question", func(e *Event) {
-				var text string
-				var bin []byte
-				_ = e.Args(&text, &bin)
-				_ = e.Ack(fmt.Sprintf("because %s %x", text, bin), []byte{1, 2})
-			})
+			onEchoAndQuestion(s, ev)
 			if err := s.Emit("echo", "héllo", []byte{1, 2, 3}, map[string]int{"n": 7}); err != nil {
 				t.Fatal(err)
 			}
 			ev.expect(t, "echo héllo 010203 map[n:7]")
 
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			r, err := s.EmitWithAck(ctx, "ack", "x", []byte{9, 8}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var text string
-			var bin []byte
-			if err := r.Args(&text, &bin); err != nil || text != "x" || string(bin) != "\x09\x08" || string(r.Raw()[2]) != "null" {
-				t.Fatalf("ack %q %x %v %q", text, bin, err, r.Raw())
-			}
+			expectAckEcho(t, s)
 
 			if err := s.Emit("record", []byte{0xff}, map[string]any{"a": []byte{1}, "s": "x"}); err != nil {
 				t.Fatal(err)
