@@ -556,18 +556,9 @@ func (a *StreamsAdapter) PersistSession(s *adapter.Session) {
 	if ttl <= 0 {
 		ttl = defaultSessionTTL
 	}
-	var data any
-	if raw, err := parser.Marshal(s.Data); err == nil {
-		data, _ = parseJSON(raw, nil)
-	}
-	session := newObject("sid", s.SID, "pid", s.PID, "rooms", strList(s.Rooms), "data", data)
-	if s.Offset != "" {
-		session.set("offset", s.Offset)
-	}
-	encoded := base64.StdEncoding.EncodeToString(encodeMsgpack(session))
 	ctx, cancel := context.WithTimeout(context.Background(), a.timeout)
 	defer cancel()
-	if err := a.link.rdb.Set(ctx, a.hub.opts.SessionKeyPrefix+s.PID, encoded, ttl).Err(); err != nil {
+	if err := a.link.rdb.Set(ctx, a.hub.opts.SessionKeyPrefix+s.PID, encodeSession(s), ttl).Err(); err != nil {
 		a.log.Warn("redisadapter: storing a session failed", "err", err)
 	}
 }
@@ -595,6 +586,41 @@ func (a *StreamsAdapter) RestoreSession(ctx context.Context, pid, offset string)
 	if err != nil {
 		return nil, adapter.ErrSessionUnknown
 	}
+	s, err := decodeSession(raw)
+	if err != nil {
+		return nil, err
+	}
+	start, known := client, ok
+	if base, ok := parseStreamID(s.Offset); ok && (!known || base.after(start)) {
+		start, known = base, true
+	}
+	if !known {
+		return nil, fmt.Errorf("%w: no offset", adapter.ErrOffsetUnknown)
+	}
+	s.Offset = start.String()
+	if s.MissedPackets, err = a.replay(ctx, start, s.Rooms); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// encodeSession is base64(msgpack({sid, pid, rooms, data, offset})), the
+// JS format plus "offset" (the session start, which Node.js ignores).
+func encodeSession(s *adapter.Session) string {
+	var data any
+	if raw, err := parser.Marshal(s.Data); err == nil {
+		data, _ = parseJSON(raw, nil)
+	}
+	session := newObject("sid", s.SID, "pid", s.PID, "rooms", strList(s.Rooms), "data", data)
+	if s.Offset != "" {
+		session.set("offset", s.Offset)
+	}
+	return base64.StdEncoding.EncodeToString(encodeMsgpack(session))
+}
+
+// decodeSession reads a stored session; Offset is its start ("" when a
+// Node.js node stored it), Data its JSON.
+func decodeSession(raw string) (*adapter.Session, error) {
 	b, err := base64.StdEncoding.DecodeString(raw)
 	var v any
 	if err == nil {
@@ -605,23 +631,13 @@ func (a *StreamsAdapter) RestoreSession(ctx context.Context, pid, offset string)
 		return nil, fmt.Errorf("%w: malformed session", adapter.ErrSessionUnknown)
 	}
 	s := &adapter.Session{
-		SID:   str(stored.get("sid")),
-		PID:   str(stored.get("pid")),
-		Rooms: strs(stored.get("rooms")),
+		SID:    str(stored.get("sid")),
+		PID:    str(stored.get("pid")),
+		Rooms:  strs(stored.get("rooms")),
+		Offset: str(stored.get("offset")),
 	}
 	if d := stored.get("data"); d != nil {
 		s.Data = json.RawMessage(toJSON(d))
-	}
-	start, known := client, ok
-	if base, ok := parseStreamID(str(stored.get("offset"))); ok && (!known || base.after(start)) {
-		start, known = base, true
-	}
-	if !known {
-		return nil, fmt.Errorf("%w: no offset", adapter.ErrOffsetUnknown)
-	}
-	s.Offset = start.String()
-	if s.MissedPackets, err = a.replay(ctx, start, s.Rooms); err != nil {
-		return nil, err
 	}
 	return s, nil
 }

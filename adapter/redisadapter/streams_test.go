@@ -289,3 +289,72 @@ func TestStreamsRecoveryGoAndNode(t *testing.T) {
 		})
 	}
 }
+
+// The official client, connected to a Go node, is cut off and lands on a
+// Node.js node of the same Redis Streams cluster, which recovers it.
+func TestStreamsRecoveryOfficialClient(t *testing.T) {
+	redisAddr := interop.StartRedis(t)
+	goNode, node := startStreamsNode(t, redisAddr), startNodeStreams(t, redisAddr)
+	proxy := faultproxy.Start(t, goNode.addr)
+	p := interop.Start(t, "../../socketio/testdata/interop/recovery.mjs", proxy.URL(), `["websocket"]`)
+	t.Cleanup(func() { _ = p.Send(map[string]any{"op": "exit"}) })
+	var first struct {
+		ID string `json:"id"`
+	}
+	if err := p.Expect(t, "connect").Decode(&first); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Send(map[string]any{"op": "join", "room": "feed"})
+	p.Expect(t, "joined")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var got []int
+	next := func() (event string, n int) {
+		t.Helper()
+		line, err := p.Next(ctx)
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		var l struct {
+			Event     string `json:"event"`
+			N         int    `json:"n"`
+			ID        string `json:"id"`
+			Recovered bool   `json:"recovered"`
+		}
+		_ = line.Decode(&l)
+		switch l.Event {
+		case "n":
+			got = append(got, l.N)
+		case "connect":
+			if l.ID != first.ID || !l.Recovered {
+				t.Fatalf("reconnected as %+v, want recovered %s", l, first.ID)
+			}
+		}
+		return l.Event, l.N
+	}
+	for n := 1; n <= 10; n++ {
+		_ = goNode.srv.To("feed").Emit("n", n)
+	}
+	for len(got) < 10 {
+		next()
+	}
+	proxy.Retarget(node.addr)
+	proxy.Cut()
+	for n := 11; n <= 20; n++ {
+		_ = goNode.srv.To("feed").Emit("n", n)
+	}
+	for ev, _ := next(); ev != "connect"; ev, _ = next() {
+	}
+	for n := 21; n <= 30; n++ {
+		_ = goNode.srv.To("feed").Emit("n", n)
+	}
+	for len(got) < 30 {
+		next()
+	}
+	for i, n := range got {
+		if n != i+1 {
+			t.Fatalf("events %v", got)
+		}
+	}
+}
