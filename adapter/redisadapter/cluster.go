@@ -1,6 +1,7 @@
 package redisadapter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 
@@ -106,4 +107,59 @@ func (c *core) onClusterResponse(kind int, data *object) {
 			r.responses = append(r.responses, jsonOrNil(data, "packet"))
 		})
 	}
+}
+
+// clusterFetchSockets is JS ClusterAdapter.fetchSockets: the local sockets
+// and those of every other server; a *TimeoutError when one does not answer
+// within the flags' timeout (the requests timeout when zero). servers counts
+// the servers, publish sends a message to all of them.
+func (c *core) clusterFetchSockets(ctx context.Context, opts adapter.BroadcastOptions,
+	servers func(context.Context) (int, error), publish func(kind int, data *object) error) ([]adapter.SocketDetails, error) {
+	local, err := c.localAdapter.FetchSockets(ctx, opts)
+	if err != nil || opts.Flags.Local {
+		return local, err
+	}
+	n, err := servers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.newRequest(n, cmp.Or(opts.Flags.Timeout, c.timeout), func(id string) error {
+		return publish(msgFetchSockets, newObject("opts", wireOpts(opts, true), "requestId", id))
+	})
+	if r == nil || err != nil {
+		return local, err
+	}
+	if ok, err := c.wait(ctx, r); err != nil || !ok {
+		return nil, cmp.Or(err, error(&TimeoutError{Received: r.got, Expected: r.expected}))
+	}
+	return append(local, r.sockets...), nil
+}
+
+// clusterServerSideEmit is JS ClusterAdapter.serverSideEmit: with ack, it
+// waits (the requests timeout) for one reply per other server.
+func (c *core) clusterServerSideEmit(ctx context.Context, args []json.RawMessage, ack func([]json.RawMessage, error),
+	servers func(context.Context) (int, error), publish func(kind int, data *object) error) error {
+	packet := make([]any, len(args))
+	for i, arg := range args {
+		packet[i] = rawJSON(arg)
+	}
+	if ack == nil {
+		return publish(msgServerSideEmit, newObject("packet", packet))
+	}
+	n, err := servers(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := c.newRequest(n, c.timeout, func(id string) error {
+		return publish(msgServerSideEmit, newObject("requestId", id, "packet", packet))
+	})
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		ack([]json.RawMessage{}, nil)
+		return nil
+	}
+	c.awaitServerSide(r, ack)
+	return nil
 }

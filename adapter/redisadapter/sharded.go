@@ -345,53 +345,17 @@ func (a *ShardedAdapter) socketsOp(opts adapter.BroadcastOptions, kind int, key 
 // a *TimeoutError when a server does not answer within the flags' timeout
 // (RequestsTimeout when zero).
 func (a *ShardedAdapter) FetchSockets(ctx context.Context, opts adapter.BroadcastOptions) ([]adapter.SocketDetails, error) {
-	local, err := a.localAdapter.FetchSockets(ctx, opts)
-	if err != nil || opts.Flags.Local {
-		return local, err
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := a.newRequest(n, cmp.Or(opts.Flags.Timeout, a.timeout), func(id string) error {
-		return a.publish(msgFetchSockets, newObject("opts", wireOpts(opts, true), "requestId", id), nil)
-	})
-	if r == nil || err != nil {
-		return local, err
-	}
-	if ok, err := a.wait(ctx, r); err != nil || !ok {
-		return nil, cmp.Or(err, error(&TimeoutError{Received: r.got, Expected: r.expected}))
-	}
-	return append(local, r.sockets...), nil
+	return a.clusterFetchSockets(ctx, opts, a.ServerCount, a.publishMain)
 }
 
 // ServerSideEmit sends an event to the other servers; with ack, it waits
 // (RequestsTimeout) for one reply per other server.
 func (a *ShardedAdapter) ServerSideEmit(ctx context.Context, args []json.RawMessage, ack func([]json.RawMessage, error)) error {
-	packet := make([]any, len(args))
-	for i, arg := range args {
-		packet[i] = rawJSON(arg)
-	}
-	if ack == nil {
-		return a.publish(msgServerSideEmit, newObject("packet", packet), nil)
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := a.newRequest(n, a.timeout, func(id string) error {
-		return a.publish(msgServerSideEmit, newObject("requestId", id, "packet", packet), nil)
-	})
-	if err != nil {
-		return err
-	}
-	if r == nil {
-		ack([]json.RawMessage{}, nil)
-		return nil
-	}
-	a.awaitServerSide(r, ack)
-	return nil
+	return a.clusterServerSideEmit(ctx, args, ack, a.ServerCount, a.publishMain)
 }
+
+// publishMain publishes on the main channel.
+func (a *ShardedAdapter) publishMain(kind int, data *object) error { return a.publish(kind, data, nil) }
 
 // onRaw handles every message of the subscription, on the receive goroutine.
 func (a *ShardedAdapter) onRaw(m *redis.Message) {

@@ -390,52 +390,13 @@ func (a *StreamsAdapter) socketsOp(ctx context.Context, opts adapter.BroadcastOp
 
 // FetchSockets returns the selected sockets of every server.
 func (a *StreamsAdapter) FetchSockets(ctx context.Context, opts adapter.BroadcastOptions) ([]adapter.SocketDetails, error) {
-	local, err := a.localAdapter.FetchSockets(ctx, opts)
-	if err != nil || opts.Flags.Local {
-		return local, err
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := a.newRequest(n, cmp.Or(opts.Flags.Timeout, a.timeout), func(id string) error {
-		return a.publish(msgFetchSockets, newObject("opts", wireOpts(opts, true), "requestId", id))
-	})
-	if r == nil || err != nil {
-		return local, err
-	}
-	if ok, err := a.wait(ctx, r); err != nil || !ok {
-		return nil, cmp.Or(err, error(&TimeoutError{Received: r.got, Expected: r.expected}))
-	}
-	return append(local, r.sockets...), nil
+	return a.clusterFetchSockets(ctx, opts, a.ServerCount, a.publish)
 }
 
 // ServerSideEmit sends an event to the other servers; with ack, it waits
 // (RequestsTimeout) for one reply per other server.
 func (a *StreamsAdapter) ServerSideEmit(ctx context.Context, args []json.RawMessage, ack func([]json.RawMessage, error)) error {
-	packet := make([]any, len(args))
-	for i, arg := range args {
-		packet[i] = rawJSON(arg)
-	}
-	if ack == nil {
-		return a.publish(msgServerSideEmit, newObject("packet", packet))
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := a.newRequest(n, a.timeout, func(id string) error {
-		return a.publish(msgServerSideEmit, newObject("requestId", id, "packet", packet))
-	})
-	if err != nil {
-		return err
-	}
-	if r == nil {
-		ack([]json.RawMessage{}, nil)
-		return nil
-	}
-	a.awaitServerSide(r, ack)
-	return nil
+	return a.clusterServerSideEmit(ctx, args, ack, a.ServerCount, a.publish)
 }
 
 // decodeEntry reads a stream entry into the ClusterAdapter message fields.
