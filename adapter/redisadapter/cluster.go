@@ -109,6 +109,24 @@ func (c *core) onClusterResponse(kind int, data *object) {
 	}
 }
 
+// clusterBroadcastWithAck is JS ClusterAdapter.broadcastWithAck: the
+// request goes to every server (publish), then runs locally; each server
+// reports its client count and each client's ack.
+func (c *core) clusterBroadcastWithAck(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions,
+	clientCount func(int), ack func(*parser.Packet), publish func(kind int, data *object) error) error {
+	var pubErr error
+	if !opts.Flags.Local {
+		packet, err := packetTree(p, "")
+		if err != nil {
+			return err
+		}
+		id := randomHex()
+		c.addAckRequest(id, opts.Flags.Timeout, clientCount, ack)
+		pubErr = publish(msgBroadcast, newObject("packet", packet, "requestId", id, "opts", wireOpts(opts, true)))
+	}
+	return cmp.Or(c.localAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack), pubErr)
+}
+
 // clusterFetchSockets is JS ClusterAdapter.fetchSockets: the local sockets
 // and those of every other server; a *TimeoutError when one does not answer
 // within the flags' timeout (the requests timeout when zero). servers counts

@@ -299,17 +299,7 @@ func (a *ShardedAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts a
 // locally; every server reports its client count and each client's ack.
 func (a *ShardedAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions,
 	clientCount func(int), ack func(*parser.Packet)) error {
-	var pubErr error
-	if !opts.Flags.Local {
-		packet, err := packetTree(p, "")
-		if err != nil {
-			return err
-		}
-		id := randomHex()
-		a.addAckRequest(id, opts.Flags.Timeout, clientCount, ack)
-		pubErr = a.publish(msgBroadcast, newObject("packet", packet, "requestId", id, "opts", wireOpts(opts, true)), nil)
-	}
-	return cmp.Or(a.localAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack), pubErr)
+	return a.clusterBroadcastWithAck(ctx, p, opts, clientCount, ack, a.publishMain)
 }
 
 // AddSockets makes the selected sockets of every server join rooms.
