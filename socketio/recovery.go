@@ -237,7 +237,7 @@ func (s *Socket) sendMissed(r *restored) bool {
 	}
 }
 
-// hold keeps a live delivery of a socket being restored; s.mu is held.
+// holdLocked keeps a live delivery of a socket being restored; s.mu is held.
 func (s *Socket) holdLocked(p *prepared, flags adapter.Flags) bool {
 	if len(s.held.list) >= maxHeldDeliveries {
 		s.held.overflow = true

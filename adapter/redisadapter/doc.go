@@ -60,4 +60,11 @@
 // calling the namespace, a socket, a callback or Redis. The local part is
 // adapter.InMemory, with its own lock, which is taken after the room
 // mutex (sharded AddAll, Del and DelAll).
+//
+// The streams adapter has no room subscriber; instead the namespaces of one
+// NewStreams factory share one reader goroutine per stream, which blocks in
+// XREAD on its own connection and runs each entry on its namespace's
+// adapter in stream order; it stops when the last adapter closes. Stream
+// writes (XADD) and the session calls (SET, MULTI GET DEL, XRANGE) run on
+// the caller's goroutine.
 package redisadapter
