@@ -47,3 +47,56 @@ func FuzzConnInput(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRecoveryInput is FuzzConnInput on a server with connection state
+// recovery, after a first client left a session behind: "$PID" in the input
+// is that session's private id, so restores succeed, fail and race.
+func FuzzRecoveryInput(f *testing.F) {
+	for _, seed := range []string{
+		`0{"pid":"$PID","offset":"1"}`,
+		`0{"pid":"$PID"}` + "\x1e" + `2["message","x"]`,
+		`0{"pid":"$PID","offset":"zz"}`,
+		`0{"pid":"$PID","offset":1}`,
+		`0{"pid":1,"offset":"1"}`,
+		`0{"pid":"$PID","offset":"1"}` + "\x1e" + `0/custom,{"pid":"$PID"}` + "\x1e1",
+		`0{"pid":"$PID","offset":"0"}` + "\x1e0",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, input string) {
+		srv := NewServer(&ServerOptions{ConnectionStateRecovery: &ConnectionStateRecovery{}})
+		suiteHandlers(srv)
+		srv.Of("/custom")
+		first := newConn(srv, &sinkSession{})
+		first.onMessage(engineio.Message{Data: []byte("0")})
+		// waitSockets waits until "/" has want sockets and the others none.
+		waitSockets := func(want int) {
+			deadline := time.Now().Add(5 * time.Second)
+			for _, n := range srv.namespaces() {
+				w := 0
+				if n.Name() == "/" {
+					w = want
+				}
+				for len(n.Sockets()) != w {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d sockets in %s, want %d", len(n.Sockets()), n.Name(), w)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}
+		waitSockets(1)
+		pid := srv.Of("/").Sockets()[0].pid
+		_ = srv.Emit("e", 1)
+		first.onClose(ReasonTransportClose)
+		waitSockets(0)
+
+		c := newConn(srv, &sinkSession{})
+		for _, m := range strings.Split(strings.ReplaceAll(input, "$PID", pid), "\x1e") {
+			data, binary := strings.CutPrefix(m, "b")
+			c.onMessage(engineio.Message{Data: []byte(data), Binary: binary})
+		}
+		c.onClose(ReasonTransportClose)
+		waitSockets(0)
+	})
+}
