@@ -353,6 +353,53 @@ func TestServerAndClientDisconnect(t *testing.T) {
 	}
 }
 
+// TestDisconnectFailsBufferedAcks: after Disconnect no reconnection comes,
+// so an EmitWithAck buffered while offline fails instead of waiting for ever
+// (plain emits stay buffered, as in JS).
+func TestDisconnectFailsBufferedAcks(t *testing.T) {
+	for _, retries := range []int{0, 2} {
+		t.Run(fmt.Sprint("retries ", retries), func(t *testing.T) {
+			ts := startServer(t, fastOpts(), echoSetup(make(chan string, 100)))
+			opts := &Options{ManagerOptions: quickReconnect(nil), SocketOptions: SocketOptions{Retries: retries}}
+			s := connect(t, ts.URL(), opts)
+			ts.stop()
+			waitFor(t, "the disconnection", func() bool { return !s.Connected() })
+
+			failed := make(chan error, 2)
+			for range 2 {
+				go func() {
+					_, err := s.EmitWithAck(context.Background(), "ack", 1)
+					failed <- err
+				}()
+			}
+			if err := s.Emit("record", 1); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the buffered emits", func() bool {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				return len(s.sendBuffer)+len(s.queue) == 3
+			})
+			s.Disconnect()
+			for range 2 {
+				select {
+				case err := <-failed:
+					if !errors.Is(err, ErrDisconnected) {
+						t.Fatalf("err = %v, want ErrDisconnected", err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("EmitWithAck still waits after Disconnect")
+				}
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if len(s.acks) != 0 || len(s.sendBuffer)+len(s.queue) != 1 {
+				t.Fatalf("acks %d, buffered %d, queued %d; want 0 and the plain emit", len(s.acks), len(s.sendBuffer), len(s.queue))
+			}
+		})
+	}
+}
+
 func TestAckTimeout(t *testing.T) {
 	ts := startServer(t, fastOpts(), echoSetup(make(chan string, 100)))
 	s := connect(t, ts.URL(), &Options{SocketOptions: SocketOptions{AckTimeout: 100 * time.Millisecond}})

@@ -17,7 +17,9 @@
 // attempts) unless the server disconnected the socket or the client did.
 // Emits made while disconnected are buffered and sent in order after the
 // reconnection; volatile emits are dropped. Acknowledgements pending when
-// the connection drops fail with ErrDisconnected, as in JS 4.7.5+.
+// the connection drops fail with ErrDisconnected, as in JS 4.7.5+;
+// Disconnect also fails those of emits still buffered (JS would keep them
+// waiting for ever).
 // SocketOptions.Retries gives at-least-once delivery. The private id and
 // last offset of connection state recovery are kept and sent on
 // reconnection; Socket.Recovered tells whether the server restored the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -234,8 +235,10 @@ func (s *Socket) Connect() {
 }
 
 // Disconnect leaves the namespace (a DISCONNECT packet when connected); the
-// socket does not reconnect. The Manager closes the connection when no
-// socket is left.
+// socket does not reconnect. Every EmitWithAck still waiting fails with
+// ErrDisconnected, those buffered while offline too (they are dropped);
+// plain emits stay buffered for a later Connect. The Manager closes the
+// connection when no socket is left.
 func (s *Socket) Disconnect() {
 	s.mu.Lock()
 	conn := s.conn
@@ -248,6 +251,32 @@ func (s *Socket) Disconnect() {
 	s.destroy()
 	if conn != nil {
 		s.closed(ReasonIOClientDisconnect)
+	}
+	s.abandonAcks()
+}
+
+// abandonAcks fails the acknowledgements that closed leaves waiting for a
+// reconnection (buffered packets, the retry queue): after Disconnect none
+// comes, and their callers would wait for ever.
+func (s *Socket) abandonAcks() {
+	s.mu.Lock()
+	acks := s.acks
+	s.acks = make(map[uint64]*ackEntry)
+	for _, e := range acks {
+		s.removeBufferedLocked(e.pkt)
+	}
+	var queued []*queuedEmit // EmitWithAck with Retries; plain emits stay
+	s.queue = slices.DeleteFunc(s.queue, func(q *queuedEmit) bool {
+		if q.resolve != nil {
+			queued = append(queued, q)
+		}
+		return q.resolve != nil
+	})
+	s.mu.Unlock()
+	// The ack entry of a retry only updates the queue (onQueueAck).
+	failAcks(slices.Collect(maps.Values(acks)))
+	for _, q := range queued {
+		q.resolve(nil, ErrDisconnected)
 	}
 }
 
@@ -534,8 +563,14 @@ func (s *Socket) closed(reason string) {
 	s.mu.Unlock()
 	s.m.log.Debug("client: disconnected", "nsp", s.nsp, "reason", reason)
 	callHandlers(s, func(h *socketHandlers) []func(string) { return h.disconnect }, func(fn func(string)) { fn(reason) })
-	slices.SortFunc(failed, func(a, b *ackEntry) int { return cmp.Compare(a.pkt.ID, b.pkt.ID) })
-	for _, e := range failed {
+	failAcks(failed)
+}
+
+// failAcks fails, in id order, the acknowledgements that asked for an error
+// on disconnection, and drops the others.
+func failAcks(entries []*ackEntry) {
+	slices.SortFunc(entries, func(a, b *ackEntry) int { return cmp.Compare(a.pkt.ID, b.pkt.ID) })
+	for _, e := range entries {
 		if e.timer != nil {
 			e.timer.Stop()
 		}
