@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -182,18 +183,26 @@ func (srv *Server) Close(ctx context.Context) error {
 	}
 	srv.closed = true
 	srv.mu.Unlock()
-	var errs []error
-	for _, n := range srv.namespaces() {
+	nsps := srv.namespaces()
+	var sockets []*Socket
+	for _, n := range nsps {
 		for _, s := range n.Sockets() {
 			s.closeAsync(ReasonServerShuttingDown)
+			sockets = append(sockets, s)
 		}
-		for _, s := range n.Sockets() {
-			select {
-			case <-s.closed:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+	}
+	var errs []error
+	for _, s := range sockets {
+		select {
+		case <-s.finished:
+			continue
+		case <-ctx.Done():
+			// Close the rest anyway: handlers still running are not waited for.
+			errs = append(errs, fmt.Errorf("socketio: waiting for disconnect handlers: %w", ctx.Err()))
 		}
+		break
+	}
+	for _, n := range nsps {
 		errs = append(errs, n.adapter.Close(ctx))
 	}
 	errs = append(errs, srv.engine.Close(ctx))

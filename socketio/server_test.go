@@ -681,3 +681,22 @@ func TestOperatorWrappers(t *testing.T) {
 		t.Fatalf("removed catch-all handlers ran %d times", calls)
 	}
 }
+
+func TestCloseDoesNotWaitForeverForHandlers(t *testing.T) {
+	srv := NewServer(nil)
+	hs := newHTTPTest(t, srv)
+	release := make(chan struct{})
+	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(string) { <-release }) })
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := srv.Close(ctx)
+	close(release)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close: %v, want the deadline error", err)
+	}
+	if n := srv.Engine().ClientsCount(); n != 0 {
+		t.Fatalf("%d clients after Close", n)
+	}
+}

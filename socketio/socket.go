@@ -43,6 +43,7 @@ type Socket struct {
 	handshake *Handshake
 	queue     taskQueue
 	closed    chan struct{} // closed once the socket is disconnected
+	finished  chan struct{} // closed once its disconnect handlers returned
 	// Connection state recovery, set on the task goroutine before the
 	// socket is connected: private id, offset of the session start.
 	pid        string
@@ -71,6 +72,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 		conn:      c,
 		handshake: newHandshake(c, auth),
 		closed:    make(chan struct{}),
+		finished:  make(chan struct{}),
 	}
 	s.queue.init(nsp.srv.opts.MaxPendingEvents, nsp.srv.log)
 	return s
@@ -532,6 +534,7 @@ func (s *Socket) close(reason string) {
 		s.mu.Unlock()
 		return
 	}
+	defer close(s.finished)
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
 	s.disconnecting = true

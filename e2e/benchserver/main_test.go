@@ -93,7 +93,8 @@ func TestContractMainNamespace(t *testing.T) {
 
 			a.Send(`422["join","r"]`)
 			a.Expect(`432["r"]`)
-			b.Send(`42["join","r"]`) // no ack asked
+			b.Send(`42["join","r"]`, `421["rooms"]`) // no ack asked for the join
+			b.Expect(`431[*`)                        // the join is done
 			a.Send(`423["rooms"]`)
 			var rooms [][]string
 			if err := json.Unmarshal([]byte(strings.TrimPrefix(a.Next(), "433")), &rooms); err != nil || len(rooms) != 1 {
