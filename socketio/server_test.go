@@ -265,9 +265,9 @@ func TestConnectTimeout(t *testing.T) {
 	waitFor(t, "idle connection closed", func() bool { return srv.Engine().ClientsCount() == 0 })
 
 	// A connection that joined a namespace in time stays.
-	srv, hs = newTestServer(t, &ServerOptions{ConnectTimeout: 500 * time.Millisecond})
+	srv, hs = newTestServer(t, &ServerOptions{ConnectTimeout: time.Second})
 	rawclient.Polling(t, hs.URL, "/socket.io/").Connect("/", "")
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	if n := srv.Engine().ClientsCount(); n != 1 {
 		t.Fatalf("%d clients after joining, want 1", n)
 	}
