@@ -181,6 +181,7 @@ func TestDifferentialAgainstOfficialServer(t *testing.T) {
 			{[]string{"40"}, 2},
 			{[]string{`42["join","r"]`, `42["to","r",1,{"k":"v"}]`}, 1},
 			{[]string{`42["to","nobody",1]`, `42["to","r",2]`}, 1},
+			{[]string{`452-["to","r",{"_placeholder":true,"num":1},[{"_placeholder":true,"num":0}]]`, bin(1), bin(2)}, 3},
 		},
 		"binary ack from the client": {
 			{[]string{`40/server-ack,`}, 2},
