@@ -134,3 +134,30 @@ func TestIdleSocketsOwnNoGoroutine(t *testing.T) {
 	_ = srv.Emit("news", 1) // a broadcast starts nothing either
 	waitFor(t, "task goroutines to exit", func() bool { return runtime.NumGoroutine() < before+10 })
 }
+
+// BenchmarkReceiveEvent measures one event from the read path to its
+// handler: decode, route, queue, dispatch.
+func BenchmarkReceiveEvent(b *testing.B) {
+	srv := NewServer(nil)
+	var handled sync.WaitGroup
+	srv.OnConnection(func(s *Socket) {
+		s.On("msg", func(e *Event) {
+			var n int
+			_ = e.Args(&n)
+			handled.Done()
+		})
+	})
+	sink := &sinkSession{}
+	c := newConn(srv, sink)
+	c.onMessage(engineio.Message{Data: []byte("0")})
+	for len(srv.Of("/").Sockets()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	msg := []byte(`2["msg",42]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		handled.Add(1)
+		c.onMessage(engineio.Message{Data: append([]byte(nil), msg...)})
+	}
+	handled.Wait()
+}
