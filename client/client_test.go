@@ -150,6 +150,34 @@ func TestOnceAndOff(t *testing.T) {
 	ev.expect(t, "on 3")
 }
 
+// TestConcurrentConnectWait: every ConnectWait of a socket learns of the
+// connection, not only the last one.
+func TestConcurrentConnectWait(t *testing.T) {
+	release := make(chan struct{})
+	ts := startServer(t, fastOpts(), func(srv *socketio.Server) {
+		srv.Of("/").Use(func(*socketio.Socket) error { <-release; return nil })
+	})
+	m, err := NewManager(ts.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	s := m.Socket("/", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	results := make(chan error, 2)
+	for range 2 {
+		go func() { results <- s.ConnectWait(ctx) }()
+	}
+	waitFor(t, "both waiters", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.hooks) == 2 })
+	close(release)
+	for range 2 {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestConnectError(t *testing.T) {
 	ts := startServer(t, nil, func(srv *socketio.Server) {
 		srv.Of("/private").Use(func(s *socketio.Socket) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 )
 
 // Connect connects to the namespace named by the path of rawURL ("/" when
@@ -44,11 +45,11 @@ func (s *Socket) ConnectWait(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.hook = hook
+	s.hooks = append(s.hooks, hook)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.hook = nil
+		s.hooks = slices.DeleteFunc(s.hooks, func(h chan hookEvent) bool { return h == hook })
 		s.mu.Unlock()
 	}()
 	s.Connect()

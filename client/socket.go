@@ -25,7 +25,7 @@ type Socket struct {
 	created int64 // creation order, for stable iteration
 
 	mu         sync.Mutex
-	hook       chan<- hookEvent // Connect waits on it
+	hooks      []chan hookEvent // ConnectWait calls waiting
 	active     bool             // will (re)connect automatically
 	openedOn   *engineConn      // the connection our CONNECT was sent on
 	conn       *engineConn      // set while connected
@@ -201,9 +201,9 @@ func callHandlers[T any](s *Socket, pick func(*socketHandlers) []T, call func(T)
 
 func (s *Socket) signal(ev hookEvent) {
 	s.mu.Lock()
-	hook := s.hook
+	hooks := slices.Clone(s.hooks)
 	s.mu.Unlock()
-	if hook != nil {
+	for _, hook := range hooks {
 		select {
 		case hook <- ev:
 		default:
