@@ -34,7 +34,9 @@
 // callback may call any method, including EmitWithAck: acknowledgements are
 // resolved on the connection's read goroutine, not queued behind callbacks.
 // When MaxPendingEvents received events wait for their handlers, reading
-// from the connection waits.
+// from the connection waits; so a callback in EmitWithAck while that many
+// events are queued behind it cannot get its acknowledgement, and only its
+// context (or AckTimeout) ends the wait: give it a deadline.
 //
 // Other goroutines: the Engine.IO connection's (see package engineio), one
 // per connection attempt while it dials, and timers for reconnection delays
