@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/seed9706/socketio/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) {
+	parkAfter = 3 * time.Millisecond // park (nearly) every idle WebSocket, in every test
+	leakcheck.Main(m)
+}
 
 func TestPacketGolden(t *testing.T) {
 	t.Parallel()

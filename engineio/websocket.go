@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -30,12 +31,19 @@ var errMessageTooBig = errors.New("engineio: websocket message too big")
 // wsConn is one WebSocket connection: the session's transport or a probe.
 // Its read loop runs on its own goroutine (the upgraded request's handler
 // returns, so net/http frees its buffers) and is the only one to close the
-// connection.
+// connection. On Linux an idle read loop parks instead of blocking: it
+// arms the fd in the poller, releases its read buffer and ends; the poller
+// (or requestClose) starts a new one, see park and wake.
 type wsConn struct {
 	srv  *Server
 	s    *Session
 	conn net.Conn
-	br   *bufio.Reader
+	src  wsSource
+	br   *bufio.Reader // nil while parked
+
+	fd    int          // -1 when the read loop cannot park (not a plain socket, or not Linux)
+	epfd  int          // the poller's epoll fd once registered, else -1
+	state atomic.Int32 // readRunning, readParking, readWoken or readParked
 
 	wmu sync.Mutex                 // serializes writes to conn
 	hdr [ws.MaxHeaderSize - 2]byte // read loop scratch
@@ -44,6 +52,40 @@ type wsConn struct {
 	closeCode atomic.Uint32 // status for our close frame; 0 = none (peer sees 1005)
 }
 
+// Read loop states. Only the goroutine that moved c to readRunning (or
+// readParking) touches the read side; after readParked, the first wake
+// does, by moving it back to readRunning.
+const (
+	readRunning int32 = iota
+	readParking       // arming the poller; a wake now makes the loop go on
+	readWoken         // woken while parking
+	readParked        // no read loop; wake starts one
+)
+
+// wsSource feeds the read buffer: first the bytes the client sent right
+// behind the handshake, then the connection.
+type wsSource struct {
+	conn net.Conn
+	pre  []byte
+}
+
+func (r *wsSource) Read(p []byte) (int, error) {
+	if len(r.pre) > 0 {
+		n := copy(p, r.pre)
+		if r.pre = r.pre[n:]; len(r.pre) == 0 {
+			r.pre = nil
+		}
+		return n, nil
+	}
+	return r.conn.Read(p)
+}
+
+// readBufSize is the read buffer of a WebSocket; larger frames are read
+// straight into the message.
+const readBufSize = 512
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+
 // wsEnd says why a read loop ended.
 type wsEnd struct {
 	reason    string        // session close reason; "" when the close was requested by the session
@@ -51,6 +93,7 @@ type wsEnd struct {
 	code      ws.StatusCode // status of our close frame (0 = none)
 	text      string        // close frame reason text
 	peerClose bool          // the peer sent a close frame
+	parked    bool          // not an end: the read loop parked, a wake resumes it
 }
 
 // acceptWebSocket upgrades r; the returned conn counts in srv.wg until its
@@ -73,12 +116,15 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		srv.log.Debug("engineio: websocket upgrade failed", "err", err)
 		return nil, false
 	}
-	var rd io.Reader = conn
+	c := &wsConn{srv: srv, conn: conn, fd: connFD(conn), epfd: -1}
+	c.src.conn = conn
 	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
 		pre, _ := rw.Reader.Peek(n)
-		rd = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), conn)
+		c.src.pre = bytes.Clone(pre)
 	}
-	return &wsConn{srv: srv, conn: conn, br: bufio.NewReaderSize(rd, 512)}, true
+	c.br = readerPool.Get().(*bufio.Reader)
+	c.br.Reset(&c.src)
+	return c, true
 }
 
 // serveUpgrade handles a WebSocket request carrying the sid of a polling
@@ -312,12 +358,72 @@ func (c *wsConn) requestClose(code ws.StatusCode) {
 	c.closeCode.Store(uint32(code))
 	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
 	_ = c.conn.SetWriteDeadline(time.Now().Add(closeGrace))
+	c.wake()
 }
 
-// serve runs the read loop, then tells the session and closes the connection.
+// park is called by the read loop when nothing is left to read: it arms
+// the poller and releases the read buffer. It reports whether the loop
+// must end (the connection is parked) or go on (woken meanwhile, or the
+// poller is unavailable).
+func (c *wsConn) park() bool {
+	c.state.Store(readParking)
+	if c.closeReq.Load() { // requestClose saw readRunning and left the close to us
+		c.state.Store(readRunning)
+		return false
+	}
+	if err := c.arm(); err != nil {
+		c.srv.log.Debug("engineio: cannot park websocket, keeping its reader", "err", err)
+		c.fd = -1
+		c.state.Store(readRunning)
+		return false
+	}
+	br := c.br
+	c.br = nil
+	br.Reset(nil)
+	readerPool.Put(br)
+	if c.state.CompareAndSwap(readParking, readParked) {
+		return true // c now belongs to whoever wakes it
+	}
+	c.state.Store(readRunning)
+	c.resumeReader()
+	return false
+}
+
+func (c *wsConn) resumeReader() {
+	c.br = readerPool.Get().(*bufio.Reader)
+	c.br.Reset(&c.src)
+}
+
+// wake starts the read loop of a parked connection; the poller calls it
+// when the fd is readable, requestClose to close. Waking a running loop
+// does nothing; waking a parking one makes it go on.
+func (c *wsConn) wake() {
+	for {
+		switch c.state.Load() {
+		case readParked:
+			if c.state.CompareAndSwap(readParked, readRunning) {
+				c.resumeReader()
+				go c.serve()
+				return
+			}
+		case readParking:
+			if c.state.CompareAndSwap(readParking, readWoken) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// serve runs the read loop, then, unless it parked, tells the session and
+// closes the connection.
 func (c *wsConn) serve() {
-	defer c.srv.wg.Done()
 	end := c.readLoop()
+	if end.parked {
+		return
+	}
+	defer c.srv.wg.Done()
 	s := c.s
 	s.mu.Lock()
 	isMain, isProbe := s.ws == c, s.probe == c
@@ -353,7 +459,11 @@ func (c *wsConn) finish(end wsEnd) {
 		_ = c.conn.SetReadDeadline(deadline)
 		_, _ = io.Copy(io.Discard, c.br)
 	}
+	c.disarm()
 	c.conn.Close()
+	c.br.Reset(nil)
+	readerPool.Put(c.br)
+	c.br = nil
 }
 
 // readLoop reads frames until the connection ends, handing every complete
@@ -367,6 +477,16 @@ func (c *wsConn) readLoop() wsEnd {
 		ctl   [125]byte
 	)
 	for {
+		if !inMsg && c.fd >= 0 && c.br.Buffered() == 0 {
+			switch err := c.awaitFrame(); {
+			case err == errParked:
+				return wsEnd{parked: true}
+			case err != nil:
+				return c.readError(err)
+			case c.closeReq.Load():
+				return wsEnd{}
+			}
+		}
 		h, err := ws.ReadHeaderBuffer(c.br, c.hdr[:])
 		if err != nil {
 			return c.readError(err)
@@ -437,6 +557,41 @@ func (c *wsConn) readLoop() wsEnd {
 		msg = nil
 		if c.closeReq.Load() || !c.s.onWSPacket(c, p) {
 			return wsEnd{}
+		}
+	}
+}
+
+// parkAfter is how long a read loop waits for the next frame before it
+// parks: a chatty connection keeps its goroutine (parking costs syscalls
+// and a goroutine start per message), an idle one releases it. A variable
+// for tests, which park after a few milliseconds to exercise parking.
+var parkAfter = time.Second
+
+var errParked = errors.New("engineio: read loop parked")
+
+// awaitFrame waits up to parkAfter for the next frame's first byte, then
+// parks (errParked); a nil error with closeReq set means stop reading.
+func (c *wsConn) awaitFrame() error {
+	for {
+		if c.closeReq.Load() {
+			return nil
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(parkAfter))
+		// requestClose sets closeReq, then a past deadline: seeing closeReq
+		// unset here means that deadline comes after ours, not before.
+		if c.closeReq.Load() {
+			return nil
+		}
+		_, err := c.br.Peek(1)
+		_ = c.conn.SetReadDeadline(time.Time{}) // same ordering argument
+		if !errors.Is(err, os.ErrDeadlineExceeded) || c.closeReq.Load() {
+			return err
+		}
+		if c.park() {
+			return errParked
+		}
+		if c.fd < 0 { // no poller: block as on other systems
+			return nil
 		}
 	}
 }

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package engineio
+
+import "testing"
+
+func thePollerStopped(*testing.T) {}

@@ -1,0 +1,148 @@
+//go:build linux
+
+package engineio
+
+import (
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The poller lets an idle WebSocket own no goroutine: its read loop arms
+// the connection's fd in a process-wide epoll instance (a second one next to
+// Go's netpoller; both may watch the same fd) and returns; when the fd
+// becomes readable, the poller goroutine wakes the connection, which starts
+// a new read loop. The epoll fd itself is non-blocking and waited on through
+// Go's netpoller, so the poller goroutine parks like any network read and no
+// thread blocks in epoll_wait. The instance and its goroutine exist only
+// while some connection is registered.
+
+var thePoller poller
+
+type poller struct {
+	mu    sync.Mutex
+	file  *os.File          // the epoll instance; nil when not running
+	epfd  int               // file's fd (File.Fd could make it blocking)
+	conns map[int32]*wsConn // by fd
+}
+
+// connFD returns the fd of a plain TCP or Unix connection, or -1 (TLS and
+// wrapped connections keep a read goroutine).
+func connFD(conn net.Conn) int {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	if rc.Control(func(u uintptr) { fd = int(u) }) != nil {
+		return -1
+	}
+	return fd
+}
+
+// arm registers c's fd (first time) or re-arms it for one readable event.
+// Called by c's read loop only.
+func (c *wsConn) arm() error {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(c.fd)}
+	if c.epfd >= 0 {
+		return unix.EpollCtl(c.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
+	}
+	p := &thePoller
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.file == nil {
+		if err := p.startLocked(); err != nil {
+			return err
+		}
+	}
+	p.conns[int32(c.fd)] = c
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		p.removeLocked(c.fd)
+		return err
+	}
+	c.epfd = p.epfd
+	return nil
+}
+
+// disarm unregisters c before its connection is closed. Called by c's read
+// loop only.
+func (c *wsConn) disarm() {
+	if c.epfd < 0 {
+		return
+	}
+	p := &thePoller
+	p.mu.Lock()
+	_ = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	p.removeLocked(c.fd)
+	p.mu.Unlock()
+	c.epfd = -1
+}
+
+func (p *poller) startLocked() error {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return err
+	}
+	f := os.NewFile(uintptr(epfd), "engineio-epoll") // non-blocking: f joins Go's netpoller
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	p.file, p.epfd, p.conns = f, epfd, make(map[int32]*wsConn)
+	go p.wait(rc)
+	return nil
+}
+
+// removeLocked forgets fd; the last connection closes the epoll instance
+// (every fd in it was unregistered), which ends the wait loop.
+func (p *poller) removeLocked(fd int) {
+	delete(p.conns, int32(fd))
+	if len(p.conns) == 0 {
+		p.file.Close()
+		p.file, p.conns = nil, nil
+	}
+}
+
+// wait wakes the connections whose fd became readable until the epoll
+// instance is closed. A stale event (for a connection already woken, or for
+// an fd reused by a newer connection) only causes a spurious wake: the
+// woken read loop finds nothing to read and parks again.
+func (p *poller) wait(rc syscall.RawConn) {
+	events := make([]unix.EpollEvent, 128)
+	woken := make([]*wsConn, 0, len(events))
+	var n int
+	poll := func(fd uintptr) bool {
+		var err error
+		n, err = unix.EpollWait(int(fd), events, 0)
+		return n > 0 || err != nil && err != unix.EINTR
+	}
+	for {
+		if err := rc.Read(poll); err != nil {
+			return // closed
+		}
+		p.mu.Lock()
+		for _, ev := range events[:max(n, 0)] {
+			if c := p.conns[ev.Fd]; c != nil {
+				woken = append(woken, c)
+			}
+		}
+		p.mu.Unlock()
+		for i, c := range woken {
+			c.wake()
+			woken[i] = nil
+		}
+		woken = woken[:0]
+	}
+}

@@ -1,0 +1,17 @@
+//go:build !linux
+
+package engineio
+
+import (
+	"errors"
+	"net"
+)
+
+// Without epoll every WebSocket keeps its read goroutine (connFD reports
+// no fd, so the read loop never parks).
+
+func connFD(net.Conn) int { return -1 }
+
+func (c *wsConn) arm() error { return errors.ErrUnsupported }
+
+func (c *wsConn) disarm() {}
