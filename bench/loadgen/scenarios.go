@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -348,7 +349,7 @@ func runPolling(ctx context.Context, cfg *Config, t *target, m *meter, r *Result
 				}
 				if err != nil {
 					errMu.Lock()
-					first = cmpOr(first, err)
+					first = cmp.Or(first, err)
 					errMu.Unlock()
 					return
 				}
@@ -358,9 +359,12 @@ func runPolling(ctx context.Context, cfg *Config, t *target, m *meter, r *Result
 	}
 	wg.Wait()
 	defer func() {
+		// Bounded as a whole: a stalled server must not hold the run.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		for _, p := range sessions {
 			if p != nil {
-				p.close(context.Background())
+				p.close(ctx)
 			}
 		}
 	}()
@@ -421,11 +425,4 @@ func pollLoop(ctx context.Context, p *pollSession, w *window, payload string, hi
 		}
 	}
 	return nil
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
