@@ -21,8 +21,12 @@ var page []byte
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
 	flag.Parse()
+	log.Printf("chat listening on http://%s/", *addr)
+	log.Fatal(http.ListenAndServe(*addr, newHandler(socketio.NewServer(nil))))
+}
 
-	srv := socketio.NewServer(nil)
+// newHandler serves the page and the chat on srv.
+func newHandler(srv *socketio.Server) http.Handler {
 	srv.OnConnection(func(s *socketio.Socket) {
 		name := "guest-" + s.ID()[:4]
 		_ = s.Broadcast().Emit("chat", name+" joined")
@@ -36,12 +40,11 @@ func main() {
 		})
 		s.OnDisconnect(func(string) { _ = srv.Emit("chat", name+" left") })
 	})
-
-	http.Handle("/socket.io/", srv)
-	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", srv)
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(page)
 	})
-	log.Printf("chat listening on http://%s/", *addr)
-	log.Fatal(http.ListenAndServe(*addr, nil))
+	return mux
 }
