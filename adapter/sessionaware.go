@@ -13,7 +13,7 @@ import (
 // Defaults of SessionAwareOptions.
 const (
 	DefaultMaxDisconnectionDuration = 2 * time.Minute
-	DefaultMaxStoredPackets         = 10000
+	DefaultMaxStoredPackets         = 100000
 	DefaultMaxStoredBytes           = 64 << 20
 	DefaultMaxSessions              = 100000
 )
@@ -24,7 +24,9 @@ type SessionAwareOptions struct {
 	// MaxDisconnectionDuration is how long sessions and packets are kept.
 	// Default 2 minutes (JS maxDisconnectionDuration).
 	MaxDisconnectionDuration time.Duration
-	// MaxPackets bounds the stored packets; the oldest go first. Default 10000.
+	// MaxPackets bounds the stored packets; the oldest go first. A
+	// broadcast is one packet whatever its recipients; every emit to one
+	// socket is one too. Default 100000.
 	MaxPackets int
 	// MaxBytes bounds the stored packets' payload bytes. Default 64 MiB.
 	MaxBytes int
