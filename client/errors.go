@@ -30,11 +30,11 @@ var (
 	// ErrDisconnected fails the pending acknowledgements of a socket that
 	// disconnects (JS "socket has been disconnected").
 	ErrDisconnected = errors.New("client: socket has been disconnected")
-	// ErrAckTimeout: no acknowledgement in time (JS "operation has timed out").
-	ErrAckTimeout = errors.New("client: operation has timed out")
-	// ErrTimeout: the connection was not established within
+	// ErrTimeout: no acknowledgement in time (JS "operation has timed out").
+	ErrTimeout = errors.New("client: operation has timed out")
+	// ErrConnectTimeout: the connection was not established within
 	// ManagerOptions.Timeout (JS "timeout").
-	ErrTimeout = errors.New("client: timeout")
+	ErrConnectTimeout = errors.New("client: timeout")
 	// ErrReservedEvent: the event name is reserved by Socket.IO.
 	ErrReservedEvent = errors.New("client: reserved event name")
 	// ErrBufferFull: too many packets are waiting for the connection

@@ -104,7 +104,7 @@ func ExampleSocket_EmitWithAck() {
 	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancelShort()
 	_, err = s.EmitWithAck(short, "slow")
-	fmt.Println(errors.Is(err, client.ErrAckTimeout))
+	fmt.Println(errors.Is(err, client.ErrTimeout))
 	// Output: true
 }
 

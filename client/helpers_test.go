@@ -170,7 +170,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func isTimeout(err error) bool { return errors.Is(err, ErrAckTimeout) }
+func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }
 
 // onEchoAndQuestion registers the client side of the "echo" and "question"
 // exchanges that both test servers (ours and Node's) start; what echo

@@ -226,7 +226,7 @@ func (m *Manager) dial(ctx context.Context, cancel context.CancelFunc, gen uint6
 	opts.OnPing = func() { emitTo(m, func(h *managerHandlers) []func() { return h.ping }, func(fn func()) { fn() }) }
 	c, err := engineio.Dial(ctx, m.url, &opts)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("%w: %w", ErrTimeout, err)
+		err = fmt.Errorf("%w: %w", ErrConnectTimeout, err)
 	}
 	m.mu.Lock()
 	current := m.dialGen == gen && m.state == stateOpening && !m.closed

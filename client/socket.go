@@ -673,7 +673,7 @@ type ackResult struct {
 
 // EmitWithAck sends event and waits for the server's acknowledgement, until
 // ctx is done or SocketOptions.AckTimeout elapses (then the error wraps
-// ErrAckTimeout). A disconnection after the packet was sent fails it with
+// ErrTimeout). A disconnection after the packet was sent fails it with
 // ErrDisconnected; a packet still buffered waits for the reconnection. With
 // Retries, the emit is retried until acknowledged or out of tries.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Reply, error) {
@@ -722,7 +722,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 	default:
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, fmt.Errorf("%w: %w", ErrAckTimeout, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
 	}
 	return nil, ctx.Err()
 }
@@ -785,7 +785,7 @@ func (s *Socket) ackTimedOut(id uint64, e *ackEntry) {
 	delete(s.acks, id)
 	s.removeBufferedLocked(e.pkt)
 	s.mu.Unlock()
-	e.resolve(nil, ErrAckTimeout)
+	e.resolve(nil, ErrTimeout)
 }
 
 // onQueueAck is the outcome of one try of the queue's head.
