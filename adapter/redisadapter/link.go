@@ -156,16 +156,30 @@ func (l *link) publish(channel string, payload []byte) error {
 	}
 }
 
+// maxBatch bounds the messages sent in one pipeline.
+const maxBatch = 256
+
+// publishLoop sends the queued messages in order; what piled up while Redis
+// answered the previous ones goes in one pipeline (one write, one round trip).
 func (l *link) publishLoop() {
 	defer l.wg.Done()
 	failing := false
+	batch := make([]outMessage, 0, maxBatch)
 	for m := range l.out {
-		var err error
-		if l.sharded {
-			err = l.rdb.SPublish(l.pubCtx, m.channel, m.payload).Err()
-		} else {
-			err = l.rdb.Publish(l.pubCtx, m.channel, m.payload).Err()
+		batch = append(batch[:0], m)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case m, ok := <-l.out:
+				if !ok {
+					break more
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
 		}
+		err := l.send(batch)
 		// Log state changes, not every failed message.
 		switch {
 		case err != nil && !failing:
@@ -176,6 +190,25 @@ func (l *link) publishLoop() {
 			l.log.Info("redisadapter: publishing again")
 		}
 	}
+}
+
+func (l *link) send(batch []outMessage) error {
+	publish := func(c redis.Cmdable, m outMessage) error {
+		if l.sharded {
+			return c.SPublish(l.pubCtx, m.channel, m.payload).Err()
+		}
+		return c.Publish(l.pubCtx, m.channel, m.payload).Err()
+	}
+	if len(batch) == 1 {
+		return publish(l.rdb, batch[0])
+	}
+	_, err := l.rdb.Pipelined(l.pubCtx, func(p redis.Pipeliner) error {
+		for _, m := range batch {
+			_ = publish(p, m) // the error comes with Exec
+		}
+		return nil
+	})
+	return err
 }
 
 func (l *link) receiveLoop() {
