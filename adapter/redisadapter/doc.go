@@ -33,12 +33,14 @@
 //
 // rdb may be a *redis.Client or a failover client; Redis Cluster is not
 // supported (the server count and the sharded room channels assume one
-// node).
+// node). Each namespace's adapter holds one Redis connection for its
+// subscription, so many dynamic namespaces mean as many connections.
 //
 // # Resilience
 //
 // Publishing never blocks a caller: messages wait in a bounded queue that one
-// goroutine publishes in order; when Redis is slow or down the queue fills
+// goroutine publishes in order (what piles up during a round trip goes in one
+// pipeline); when Redis is slow or down the queue fills
 // and new messages are dropped (ErrPublishQueueFull), while local delivery
 // goes on. The subscription reconnects with backoff and go-redis
 // resubscribes every channel; a ping after 15 s of silence detects dead
