@@ -178,6 +178,43 @@ func TestConcurrentConnectWait(t *testing.T) {
 	}
 }
 
+// TestConnectWaitEnds: Disconnect during ConnectWait, and a Manager already
+// closed, end the wait at once with a clear error.
+func TestConnectWaitEnds(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	ts := startServer(t, fastOpts(), func(srv *socketio.Server) {
+		srv.Of("/").Use(func(*socketio.Socket) error { <-release; return nil })
+	})
+	m, err := NewManager(ts.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	s := m.Socket("/", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	result := make(chan error, 1)
+	go func() { result <- s.ConnectWait(ctx) }()
+	waitFor(t, "the waiter", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.hooks) == 1 })
+	s.Disconnect()
+	if err := <-result; !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("ConnectWait after Disconnect: %v, want ErrDisconnected", err)
+	}
+
+	m.Close()
+	ev := newEvents()
+	s2 := m.Socket("/other", nil)
+	s2.OnConnectError(func(err error) { ev.add("connect_error " + err.Error()) })
+	if err := s2.ConnectWait(ctx); !errors.Is(err, ErrClosed) || ctx.Err() != nil {
+		t.Fatalf("ConnectWait on a closed Manager: %v, want ErrClosed", err)
+	}
+	ev.expect(t, "connect_error client: manager closed")
+	if s2.Active() {
+		t.Fatal("active on a closed Manager")
+	}
+}
+
 func TestConnectError(t *testing.T) {
 	ts := startServer(t, nil, func(srv *socketio.Server) {
 		srv.Of("/private").Use(func(s *socketio.Socket) error {

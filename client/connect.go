@@ -35,9 +35,11 @@ func Connect(ctx context.Context, rawURL string, opts *Options) (*Socket, error)
 
 // ConnectWait connects the socket like Connect and waits until the server
 // accepts it. It fails with a *ConnectError when the server refuses, with
-// ErrReconnectFailed when the Manager ran out of attempts, and when ctx is
-// done first; the Manager may then still be retrying: call Disconnect to
-// stop. Register handlers before calling it to see every event.
+// ErrReconnectFailed when the Manager ran out of attempts, with
+// ErrDisconnected when Disconnect is called meanwhile, with ErrClosed when
+// the Manager is closed, and when ctx is done first; the Manager may then
+// still be retrying: call Disconnect to stop. Register handlers before
+// calling it to see every event.
 func (s *Socket) ConnectWait(ctx context.Context) error {
 	hook := make(chan hookEvent, 16)
 	s.mu.Lock()

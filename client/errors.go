@@ -40,6 +40,9 @@ var (
 	// ErrBufferFull: too many packets are waiting for the connection
 	// (SocketOptions.MaxBufferedPackets).
 	ErrBufferFull = errors.New("client: send buffer full")
+	// ErrClosed: the Manager was closed (Manager.Close); its sockets cannot
+	// connect any more.
+	ErrClosed = errors.New("client: manager closed")
 	// ErrReconnectFailed: every reconnection attempt failed.
 	ErrReconnectFailed = errors.New("client: reconnection failed")
 	// ErrNotRecovered: a reconnection did not recover the previous session

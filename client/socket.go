@@ -212,8 +212,8 @@ func (s *Socket) signal(ev hookEvent) {
 }
 
 // Connect connects the socket, opening the Manager's connection if needed.
-// It returns at once; see OnConnect and OnConnectError, or use the
-// package-level Connect to wait.
+// It returns at once; see OnConnect and OnConnectError (ErrClosed once the
+// Manager is closed), or use ConnectWait.
 func (s *Socket) Connect() {
 	s.mu.Lock()
 	if s.conn != nil {
@@ -224,11 +224,19 @@ func (s *Socket) Connect() {
 	s.mu.Unlock()
 	m := s.m
 	m.mu.Lock()
-	if !m.reconnecting {
+	closed := m.closed
+	if !closed && !m.reconnecting {
 		m.openLocked(false)
 	}
 	ec := m.conn
 	m.mu.Unlock()
+	if closed {
+		s.mu.Lock()
+		s.active = false
+		s.mu.Unlock()
+		s.connectError(ErrClosed, true)
+		return
+	}
 	if ec != nil {
 		s.onOpen(ec)
 	}
@@ -253,6 +261,7 @@ func (s *Socket) Disconnect() {
 		s.closed(ReasonIOClientDisconnect)
 	}
 	s.abandonAcks()
+	s.signal(hookEvent{err: ErrDisconnected, fatal: true}) // ends a ConnectWait
 }
 
 // abandonAcks fails the acknowledgements that closed leaves waiting for a
