@@ -38,6 +38,7 @@ type Socket struct {
 	acks       map[uint64]*ackEntry
 	sendBuffer []*parser.Packet // emitted while disconnected
 	recvBuffer []*Event         // received before CONNECT was acknowledged
+	recvLost   int              // events dropped because recvBuffer was full
 	queue      []*queuedEmit    // retries: only the head is in flight
 	handlers   socketHandlers
 }
@@ -469,6 +470,12 @@ func (s *Socket) onConnect(ec *engineConn, sid, pid string) {
 		s.recoverErr = fmt.Errorf("%w: the server started a new session "+
 			"(it does not know the previous one, it expired, or the events missed are no longer stored)", ErrNotRecovered)
 	}
+	if s.recvLost > 0 { // missed events replayed by the server did not fit
+		s.recovered = false
+		s.recoverErr = fmt.Errorf("%w: %d events received before the connection was acknowledged "+
+			"did not fit in MaxBufferedPackets", ErrNotRecovered, s.recvLost)
+		s.recvLost = 0
+	}
 	s.pid = pid
 	recv, sent := s.recvBuffer, s.sendBuffer
 	s.recvBuffer, s.sendBuffer = nil, nil
@@ -497,15 +504,18 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	}
 	ev := &Event{argList: argList{pkt: p}, name: name, socket: s}
 	s.mu.Lock()
+	if s.conn == nil && len(s.recvBuffer) >= s.opts.MaxBufferedPackets {
+		s.recvLost++ // and its offset is not kept
+		s.mu.Unlock()
+		return
+	}
 	if s.pid != "" {
 		if offset, ok := offsetOf(ev.Raw()); ok {
 			s.lastOffset = offset
 		}
 	}
 	if s.conn == nil {
-		if len(s.recvBuffer) < s.opts.MaxBufferedPackets {
-			s.recvBuffer = append(s.recvBuffer, ev)
-		}
+		s.recvBuffer = append(s.recvBuffer, ev)
 		s.mu.Unlock()
 		return
 	}
