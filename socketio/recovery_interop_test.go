@@ -354,3 +354,54 @@ func TestRecoveryGoClientReportsFailure(t *testing.T) {
 		t.Fatalf("after expiry: id %s (was %s), recovered %v, %v", s.ID(), first, s.Recovered(), s.RecoveryError())
 	}
 }
+
+// Missed events that do not fit in the client's MaxBufferedPackets are not
+// silently lost: the client reports that it was not recovered.
+func TestRecoveryGoClientBufferTooSmall(t *testing.T) {
+	srv, hs := feedServer(t)
+	proxy := faultproxy.Start(t, hs.Listener.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := client.NewManager(proxy.URL(), &client.ManagerOptions{
+		Transports:          []string{"websocket"},
+		ReconnectionDelay:   500 * time.Millisecond,
+		RandomizationFactor: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.Socket("/", &client.SocketOptions{MaxBufferedPackets: 5})
+	var mu sync.Mutex
+	var got []int
+	s.On("n", func(e *client.Event) {
+		var n int
+		_ = e.Args(&n)
+		mu.Lock()
+		got = append(got, n)
+		mu.Unlock()
+	})
+	connected := make(chan struct{}, 2)
+	s.OnConnect(func() { connected <- struct{}{} })
+	if err := s.ConnectWait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-connected
+	_, _ = s.EmitWithAck(ctx, "join", "feed")
+	_ = srv.To("feed").Emit("n", 1)
+	waitUntil(t, ctx, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
+	proxy.Cut()
+	for n := 2; n <= 21; n++ {
+		_ = srv.To("feed").Emit("n", n)
+	}
+	select {
+	case <-connected:
+	case <-ctx.Done():
+		t.Fatal("no reconnection")
+	}
+	if s.Recovered() || !errors.Is(s.RecoveryError(), client.ErrNotRecovered) {
+		t.Fatalf("recovered %v, %v", s.Recovered(), s.RecoveryError())
+	}
+	t.Log(s.RecoveryError())
+	waitUntil(t, ctx, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 6 })
+}
