@@ -40,9 +40,8 @@
 //
 // Publishing never blocks a caller: messages wait in a bounded queue that one
 // goroutine publishes in order (what piles up during a round trip goes in one
-// pipeline); when Redis is slow or down the queue fills
-// and new messages are dropped (ErrPublishQueueFull), while local delivery
-// goes on. The subscription reconnects with backoff and go-redis
+// pipeline); when Redis is slow or down the queue fills and new messages are
+// dropped (ErrPublishQueueFull), while local delivery goes on. The subscription reconnects with backoff and go-redis
 // resubscribes every channel; a ping after 15 s of silence detects dead
 // connections. Errors are logged (Options.Logger) when the state changes,
 // not once per message. Requests that need answers (FetchSockets,
