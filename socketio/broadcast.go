@@ -126,11 +126,17 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		return replies, nil
 	case <-ctx.Done():
 		mu.Lock()
-		defer mu.Unlock()
-		if finished { // both ready: the replies win
+		complete := finished // both ready: the replies win
+		finished = true      // replies is final from here on
+		mu.Unlock()
+		if complete {
 			return replies, nil
 		}
-		finished = true
+		// Forget the acks the silent clients still owe, so that they do not
+		// pile up to MaxPendingAcks.
+		for _, s := range b.nsp.Sockets() {
+			s.dropAck(p.ID)
+		}
 		return replies, ctxError(ctx)
 	}
 }

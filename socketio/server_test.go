@@ -425,6 +425,14 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	if !errors.Is(r.err, ErrTimeout) || !slices.Equal(answers(r.replies), []string{"b", "b"}) {
 		t.Fatalf("replies %v, err %v", answers(r.replies), r.err)
 	}
+	for _, s := range srv.Of("/").Sockets() {
+		s.mu.Lock()
+		pending := len(s.acks)
+		s.mu.Unlock()
+		if pending != 0 {
+			t.Fatalf("socket still expects %d acks after the timeout", pending)
+		}
+	}
 	// No target: done at once with no replies.
 	replies, err := srv.To("nobody").EmitWithAck(context.Background(), "request")
 	if err != nil || len(replies) != 0 {
