@@ -15,9 +15,14 @@ type backoff struct {
 	rand     func() float64 // rand.Float64; replaced in tests
 }
 
+// maxExponent bounds the power of two: past 2^1023 it is +Inf, and the
+// jitter turns Inf - Inf into NaN, a zero delay (JS then retries in a busy
+// loop after about a thousand attempts). 2^100 is far above any max.
+const maxExponent = 100
+
 // duration returns the next delay and counts an attempt.
 func (b *backoff) duration() time.Duration {
-	ms := float64(b.min.Milliseconds()) * math.Pow(2, float64(b.attempts))
+	ms := float64(b.min.Milliseconds()) * math.Pow(2, float64(min(b.attempts, maxExponent)))
 	b.attempts++
 	if b.jitter > 0 {
 		r := b.rand()

@@ -609,6 +609,15 @@ func TestBackoff(t *testing.T) {
 	if b.attempts != 5 {
 		t.Fatalf("attempts %d", b.attempts)
 	}
+	// After a long outage the delay stays at max (no overflow to a zero
+	// delay), with or without jitter.
+	rs, i = []float64{0.25, 0.45}, 0
+	for _, attempts := range []int{1100, 5000} {
+		b.attempts = attempts
+		if got := b.duration(); got != 5*time.Second {
+			t.Fatalf("attempt %d: %v, want 5s", attempts+1, got)
+		}
+	}
 	b.reset()
 	b.jitter = 0
 	if got := b.duration(); got != time.Second {
