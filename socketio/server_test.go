@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -706,5 +707,32 @@ func TestCloseDoesNotWaitForeverForHandlers(t *testing.T) {
 	}
 	if n := srv.Engine().ClientsCount(); n != 0 {
 		t.Fatalf("%d clients after Close", n)
+	}
+}
+
+func TestHandlersRunInArrivalOrder(t *testing.T) {
+	srv, hs := newTestServer(t, &ServerOptions{MaxPendingEvents: 8})
+	got := make(chan int, 500)
+	srv.OnConnection(func(s *Socket) {
+		s.On("n", func(e *Event) {
+			var n int
+			_ = e.Args(&n)
+			if n%50 == 0 {
+				time.Sleep(time.Millisecond) // a slow handler now and then
+			}
+			got <- n
+		})
+	})
+	c := rawclient.WebSocket(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	var batch []string
+	for i := range 500 {
+		batch = append(batch, fmt.Sprintf(`42["n",%d]`, i))
+	}
+	c.Send(batch...) // more than MaxPendingEvents: reading pauses, nothing is lost
+	for want := range 500 {
+		if n := <-got; n != want {
+			t.Fatalf("event %d handled at position %d", n, want)
+		}
 	}
 }
