@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -303,7 +304,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 // ctxError is ErrTimeout when ctx's deadline passed, else ctx.Err().
 func ctxError(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return errors.Join(ErrTimeout, ctx.Err())
+		return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
 	}
 	return ctx.Err()
 }
