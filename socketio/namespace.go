@@ -58,7 +58,9 @@ func (n *Namespace) Use(mw func(*Socket) error) {
 }
 
 // OnConnection registers a handler run for each connected socket, after the
-// client was sent its CONNECT reply.
+// client was sent its CONNECT reply. The socket's events wait for it, and so
+// do the client's CONNECTs to other namespaces (answered in order, as Node
+// answers them): a handler that blocks should do so on its own goroutine.
 func (n *Namespace) OnConnection(handler func(*Socket)) {
 	n.mu.Lock()
 	n.onConn = append(n.onConn, handler)
