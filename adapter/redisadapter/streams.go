@@ -289,8 +289,12 @@ func (a *StreamsAdapter) envelope(kind int, data *object) *object {
 	return newObject("type", float64(kind), "data", data, "uid", a.uid, "nsp", a.nsp.Name())
 }
 
-// xadd appends a persistent message to the stream and returns its id.
+// xadd appends a persistent message to the stream and returns its id. It
+// waits for Redis (at most RequestsTimeout), as JS does: local recipients
+// get the entry id as their offset.
 func (a *StreamsAdapter) xadd(ctx context.Context, kind int, data *object) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
 	var encoded string
 	switch kind {
 	case msgBroadcast, msgBroadcastAck, msgFetchSocketsResponse, msgServerSideEmit, msgServerSideEmitResponse:
