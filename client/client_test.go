@@ -150,19 +150,29 @@ func TestOnceAndOff(t *testing.T) {
 	ev.expect(t, "on 3")
 }
 
-// TestConcurrentConnectWait: every ConnectWait of a socket learns of the
-// connection, not only the last one.
-func TestConcurrentConnectWait(t *testing.T) {
-	release := make(chan struct{})
+// heldSocket returns an unconnected socket of a new Manager to a server
+// whose middleware holds every connection until release is called (at the
+// latest when the test ends).
+func heldSocket(t *testing.T) (s *Socket, release func()) {
+	t.Helper()
+	held := make(chan struct{})
 	ts := startServer(t, fastOpts(), func(srv *socketio.Server) {
-		srv.Of("/").Use(func(*socketio.Socket) error { <-release; return nil })
+		srv.Of("/").Use(func(*socketio.Socket) error { <-held; return nil })
 	})
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release) // before the server stops: cleanups run last first
 	m, err := NewManager(ts.URL(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
-	s := m.Socket("/", nil)
+	return m.Socket("/", nil), release
+}
+
+// TestConcurrentConnectWait: every ConnectWait of a socket learns of the
+// connection, not only the last one.
+func TestConcurrentConnectWait(t *testing.T) {
+	s, release := heldSocket(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	results := make(chan error, 2)
@@ -170,7 +180,7 @@ func TestConcurrentConnectWait(t *testing.T) {
 		go func() { results <- s.ConnectWait(ctx) }()
 	}
 	waitFor(t, "both waiters", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.hooks) == 2 })
-	close(release)
+	release()
 	for range 2 {
 		if err := <-results; err != nil {
 			t.Fatal(err)
@@ -181,17 +191,8 @@ func TestConcurrentConnectWait(t *testing.T) {
 // TestConnectWaitEnds: Disconnect during ConnectWait, and a Manager already
 // closed, end the wait at once with a clear error.
 func TestConnectWaitEnds(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	ts := startServer(t, fastOpts(), func(srv *socketio.Server) {
-		srv.Of("/").Use(func(*socketio.Socket) error { <-release; return nil })
-	})
-	m, err := NewManager(ts.URL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	s := m.Socket("/", nil)
+	s, _ := heldSocket(t)
+	m := s.Manager()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	result := make(chan error, 1)
