@@ -405,3 +405,36 @@ func TestRecoveryGoClientBufferTooSmall(t *testing.T) {
 	t.Log(s.RecoveryError())
 	waitUntil(t, ctx, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 6 })
 }
+
+// The official client has no offset before its first event, so the official
+// server cannot recover it; this one can (from where the session started).
+func TestRecoveryOfficialClientBeforeFirstEvent(t *testing.T) {
+	srv, hs := feedServer(t)
+	proxy := faultproxy.Start(t, hs.Listener.Addr().String())
+	p := interop.Start(t, "testdata/interop/recovery.mjs", proxy.URL(), `["websocket"]`)
+	t.Cleanup(func() { _ = p.Send(map[string]any{"op": "exit"}) })
+	var first, second struct {
+		ID        string `json:"id"`
+		Recovered bool   `json:"recovered"`
+	}
+	_ = p.Expect(t, "connect").Decode(&first)
+	_ = p.Send(map[string]any{"op": "join", "room": "feed"})
+	p.Expect(t, "joined") // an acknowledgement, not an event: still no offset
+	proxy.Cut()
+	p.Expect(t, "disconnect")
+	for n := 1; n <= 5; n++ {
+		_ = srv.To("feed").Emit("n", n)
+	}
+	var got []int
+	for len(got) < 5 {
+		var l struct {
+			N int `json:"n"`
+		}
+		_ = p.Expect(t, "n").Decode(&l)
+		got = append(got, l.N)
+	}
+	if err := p.Expect(t, "connect").Decode(&second); err != nil || second.ID != first.ID || !second.Recovered {
+		t.Fatalf("reconnected as %+v, want recovered %s", second, first.ID)
+	}
+	checkSequence(t, got, 5)
+}
