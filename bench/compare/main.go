@@ -13,6 +13,12 @@
 //
 // Run it from the repository root after scripts/setup.sh (node and the
 // pinned npm packages).
+//
+// # Concurrency
+//
+// Cases run one after the other, never two servers at once, so they do not
+// compete for the CPU. Each server process has one goroutine reading its
+// stdout until it exits.
 package main
 
 import (

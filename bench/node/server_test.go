@@ -1,6 +1,11 @@
 // Package node holds the Node.js implementation of the bench contract
 // (server.mjs); its tests check it against CONTRACTS.md section 2 on both
 // engines and drive it with the load generator, as bench/compare does.
+//
+// # Concurrency
+//
+// Each test starts its own server process on its own port; a goroutine per
+// process reads its stdout until it exits.
 package node
 
 import (

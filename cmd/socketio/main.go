@@ -3,6 +3,13 @@
 //
 //	socketio serve [-addr 127.0.0.1:3000] [-agent-token TOKEN]
 //	socketio <command> -h
+//
+// # Concurrency
+//
+// A subcommand runs on the main goroutine until it is done or its context
+// ends (SIGINT or SIGTERM). serve's HTTP server, and the client of emit and
+// listen, run their own goroutines (see packages socketio and client);
+// listen prints from the client's callback goroutine, one event at a time.
 package main
 
 import (

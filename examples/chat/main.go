@@ -3,6 +3,11 @@
 // acknowledgement. Open http://127.0.0.1:3000/ in two browser tabs.
 //
 //	go run ./examples/chat -addr 127.0.0.1:3000
+//
+// # Concurrency
+//
+// The handlers of one socket run one at a time (see package socketio); the
+// only state they share is the name of their own socket.
 package main
 
 import (
