@@ -274,3 +274,20 @@ func (h *engineHandler) OnClose(sess *engineio.Session, reason string, _ error) 
 		c.onClose(reason)
 	}
 }
+
+// ServerSideEmit sends an event to the other servers, on the main namespace.
+func (srv *Server) ServerSideEmit(event string, args ...any) error {
+	return srv.root.ServerSideEmit(event, args...)
+}
+
+// ServerSideEmitWithAck sends an event to the other servers, on the main
+// namespace, and waits for one reply from each.
+func (srv *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	return srv.root.ServerSideEmitWithAck(ctx, event, args...)
+}
+
+// OnServerSideEmit registers a handler for the other servers' server-side
+// events on the main namespace.
+func (srv *Server) OnServerSideEmit(handler func(event string, args []json.RawMessage, ack func(reply any))) {
+	srv.root.OnServerSideEmit(handler)
+}

@@ -51,7 +51,7 @@ func TestServerSideEmitThroughAClusterAdapter(t *testing.T) {
 		return &loopAdapter{Adapter: adapter.NewInMemory(n), peer: &nspA}
 	}})
 	got := make(chan string, 1)
-	srvB.Of("/").OnServerSideEmit(func(event string, args []json.RawMessage, ack func(any)) {
+	srvB.OnServerSideEmit(func(event string, args []json.RawMessage, ack func(any)) {
 		var parts []string
 		for _, a := range args {
 			parts = append(parts, string(a))
@@ -60,7 +60,7 @@ func TestServerSideEmitThroughAClusterAdapter(t *testing.T) {
 		ack(map[string]any{"from": "B"})
 		ack("ignored: second call")
 	})
-	if err := srvA.Of("/").ServerSideEmit("ping", 1, "two"); err != nil {
+	if err := srvA.ServerSideEmit("ping", 1, "two"); err != nil {
 		t.Fatal(err)
 	}
 	if g := <-got; g != `ping [1,"two"]` {
@@ -68,7 +68,7 @@ func TestServerSideEmitThroughAClusterAdapter(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	replies, err := srvA.Of("/").ServerSideEmitWithAck(ctx, "ask")
+	replies, err := srvA.ServerSideEmitWithAck(ctx, "ask")
 	<-got
 	if err != nil || len(replies) != 1 || string(replies[0]) != `{"from":"B"}` {
 		t.Fatalf("replies %s, %v", replies, err)
