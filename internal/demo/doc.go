@@ -39,8 +39,7 @@
 // ticket stores (desk, redisDesk) and the order simulation (tracker) each
 // have one mutex, never held while emitting or calling Redis; their timers
 // (ticket expiry, order moves) run on their own goroutines and emit after
-// unlocking. App.queueMu
-// orders each queue snapshot with its broadcast, so agents never see an
-// older queue after a newer one; it is held only around a non-blocking
-// broadcast. Lock order: App.queueMu, then desk.mu.
+// unlocking. App.queueMu orders each queue snapshot with its broadcast, so
+// agents never see an older queue after a newer one; it is held only around
+// a non-blocking broadcast. Lock order: App.queueMu, then desk.mu.
 package demo
