@@ -188,6 +188,26 @@ func TestConcurrentConnectWait(t *testing.T) {
 	}
 }
 
+// TestSignalKeepsOutcome: a waiter whose buffer is full of transient errors
+// still gets the outcome.
+func TestSignalKeepsOutcome(t *testing.T) {
+	m, err := NewManager("http://127.0.0.1:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Socket("/", nil)
+	hook := make(chan hookEvent, 2)
+	s.hooks = append(s.hooks, hook)
+	for range 3 {
+		s.signal(hookEvent{err: errors.New("refused")})
+	}
+	s.signal(hookEvent{connected: true})
+	<-hook
+	if ev := <-hook; !ev.connected {
+		t.Fatalf("last event %+v, want connected", ev)
+	}
+}
+
 // TestConnectWaitEnds: Disconnect during ConnectWait, and a Manager already
 // closed, end the wait at once with a clear error.
 func TestConnectWaitEnds(t *testing.T) {

@@ -200,14 +200,27 @@ func callHandlers[T any](s *Socket, pick func(*socketHandlers) []T, call func(T)
 	pushEach(&s.m.dispatch, fns, call)
 }
 
+// signal tells the ConnectWait calls about ev without blocking. When a
+// waiter's buffer is full, a transient error is dropped, but an outcome
+// (connected, or fatal) takes the place of an older event: it must arrive.
 func (s *Socket) signal(ev hookEvent) {
 	s.mu.Lock()
 	hooks := slices.Clone(s.hooks)
 	s.mu.Unlock()
 	for _, hook := range hooks {
-		select {
-		case hook <- ev:
-		default:
+		for {
+			select {
+			case hook <- ev:
+			default:
+				if ev.connected || ev.fatal {
+					select {
+					case <-hook:
+					default:
+					}
+					continue
+				}
+			}
+			break
 		}
 	}
 }
