@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seed9706/socketio/adapter"
+	"github.com/seed9706/socketio/engineio"
 	"github.com/seed9706/socketio/parser"
 )
 
@@ -32,6 +33,11 @@ import (
 
 // recoveryTimeout bounds the adapter calls of one recovery.
 const recoveryTimeout = 5 * time.Second
+
+// replayTimeout bounds how long the missed events of one recovery may wait
+// for room in the client's outbound queue (a replay can hold more events
+// than MaxQueuePackets).
+const replayTimeout = 30 * time.Second
 
 // maxHeldDeliveries bounds the live packets held while a socket is being
 // restored; past it the connection is closed (the client then starts a new
@@ -202,8 +208,11 @@ func (n *Namespace) takeOver(ctx context.Context, pid string) {
 // then deliveries go straight to the client again. It reports false when
 // the socket closed meanwhile.
 func (s *Socket) sendMissed(r *restored) bool {
+	deadline := time.Now().Add(replayTimeout)
 	for _, p := range r.missed {
-		_ = s.conn.send(encode(p).msgs, false)
+		if !s.sendPatiently(encode(p).msgs, deadline) {
+			return false
+		}
 	}
 	for {
 		s.mu.Lock()
@@ -230,10 +239,34 @@ func (s *Socket) sendMissed(r *restored) bool {
 		listeners := s.anyOut
 		s.mu.Unlock()
 		for _, d := range list {
-			if !r.sent[adapter.PacketOffset(d.p.pkt)] {
-				s.deliver(d.p, d.flags, listeners)
+			if r.sent[adapter.PacketOffset(d.p.pkt)] {
+				continue
+			}
+			s.notify(d.p, listeners)
+			if !s.sendPatiently(d.p.msgs, deadline) {
+				return false
 			}
 		}
+	}
+}
+
+// sendPatiently queues msgs, waiting while the client's outbound queue is
+// full, until deadline; then it closes the connection (as for a slow
+// client) and reports false.
+func (s *Socket) sendPatiently(msgs []engineio.Message, deadline time.Time) bool {
+	for {
+		err := s.conn.sess.Send(msgs...)
+		switch {
+		case err == nil:
+			return true
+		case !errors.Is(err, engineio.ErrQueueFull):
+			return false // closed
+		case time.Now().After(deadline):
+			s.nsp.srv.log.Warn("socketio: client too slow to take its missed events, closing", "sid", s.id, "nsp", s.nsp.name)
+			s.conn.sess.CloseWithReason(ReasonForcedServerClose)
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -369,3 +369,25 @@ func TestRecoveryTakesOverTheDeadConnection(t *testing.T) {
 	}
 	rs.waitDisconnect(t, sid, ReasonTransportClose)
 }
+
+// More missed events than the outbound queue holds (MaxQueuePackets) are
+// sent as the client takes them, not refused as from a slow client.
+func TestRecoveryReplayLargerThanTheQueue(t *testing.T) {
+	opts := csrOptions()
+	opts.MaxQueuePackets = 16
+	rs := newRecoveryServer(t, opts)
+	c := rawclient.Polling(t, rs.url, "/socket.io/")
+	sid, pid := connectCSR(t, c, "")
+	rs.waitDisconnect(t, sid, ReasonPingTimeout)
+	for i := 1; i <= 100; i++ {
+		_ = rs.Emit("e", i)
+	}
+	c2 := rawclient.Polling(t, rs.url, "/socket.io/")
+	c2.Send(`40{"pid":"` + pid + `"}`)
+	for i := 1; i <= 100; i++ {
+		c2.Expect(fmt.Sprintf(`42["e",%d,"%s"]`, i, strconv.FormatUint(uint64(i), 36)))
+	}
+	if p := c2.Next(); !strings.HasPrefix(p, `40{"sid":"`+sid) {
+		t.Fatalf("CONNECT reply %q", p)
+	}
+}

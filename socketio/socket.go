@@ -607,16 +607,16 @@ func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 	if !connected {
 		return false
 	}
-	return s.deliver(pp, flags, listeners)
+	s.notify(pp, listeners)
+	return s.conn.send(pp.msgs, flags.Volatile) == nil
 }
 
-// deliver notifies the outgoing listeners and queues pp for the client.
-func (s *Socket) deliver(pp *prepared, flags adapter.Flags, listeners []func(*Event)) bool {
+// notify calls the OnAnyOutgoing listeners for an event.
+func (s *Socket) notify(pp *prepared, listeners []func(*Event)) {
 	if len(listeners) > 0 && pp.name != "" {
 		e := newEvent(s, pp.pkt, pp.name)
 		for _, fn := range listeners {
 			fn(e)
 		}
 	}
-	return s.conn.send(pp.msgs, flags.Volatile) == nil
 }
