@@ -114,17 +114,17 @@ func (t *target) dialWebSocket(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	open, err := c.readMessage()
+	err = c.handshake(ctx, func() error {
+		open, err := c.readMessage()
+		if err == nil {
+			_, err = parseOpen(open)
+		}
+		if err == nil {
+			err = c.connectNamespace()
+		}
+		return err
+	})
 	if err != nil {
-		c.nc.Close()
-		return nil, err
-	}
-	if _, err := parseOpen(open); err != nil {
-		c.nc.Close()
-		return nil, err
-	}
-	if err := c.connectNamespace(); err != nil {
-		c.nc.Close()
 		return nil, err
 	}
 	return c, nil
@@ -138,30 +138,46 @@ func (t *target) dialUpgrade(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.post(ctx, "40"); err != nil {
-		return nil, err
+	var c *conn
+	if err = p.post(ctx, "40"); err == nil {
+		err = p.expectConnect(ctx)
 	}
-	if err := p.expectConnect(ctx); err != nil {
-		return nil, err
+	if err == nil {
+		c, err = t.openWS(ctx, p.sid)
 	}
-	c, err := t.openWS(ctx, p.sid)
+	if err == nil {
+		err = c.handshake(ctx, func() error {
+			if err := c.write("2probe"); err != nil {
+				return err
+			}
+			probe, err := c.readMessage()
+			if err != nil || string(probe) != "3probe" {
+				return fmt.Errorf("%w: probe answer %q (%v)", ErrProtocol, probe, err)
+			}
+			return c.write("5")
+		})
+	}
 	if err != nil {
-		return nil, err
-	}
-	if err := c.write("2probe"); err != nil {
-		c.nc.Close()
-		return nil, err
-	}
-	probe, err := c.readMessage()
-	if err != nil || string(probe) != "3probe" {
-		c.nc.Close()
-		return nil, fmt.Errorf("%w: probe answer %q (%v)", ErrProtocol, probe, err)
-	}
-	if err := c.write("5"); err != nil {
-		c.nc.Close()
+		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		p.close(closeCtx) // not to leave the session to the server's ping timeout
 		return nil, err
 	}
 	return c, nil
+}
+
+// handshake runs fn, the first exchanges on c, within ctx: when ctx ends
+// first, c's reads and writes fail at once. On failure c is closed.
+func (c *conn) handshake(ctx context.Context, fn func() error) error {
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
+	err := fn()
+	if !stop() { // ctx ended: the deadline is spoiled even if fn succeeded
+		err = ctx.Err()
+	}
+	if err != nil {
+		c.nc.Close()
+	}
+	return err
 }
 
 func (t *target) openWS(ctx context.Context, sid string) (*conn, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/seed9706/socketio/internal/leakcheck"
 	"github.com/seed9706/socketio/socketio"
 )
@@ -377,4 +379,32 @@ func FuzzParseOpen(f *testing.F) {
 			t.Fatalf("parseOpen(%q) = %q, %v", p, sid, err)
 		}
 	})
+}
+
+// TestDialHonoursContext: a server that accepts the WebSocket but never
+// answers does not hold the dial past its context.
+func TestDialHonoursContext(t *testing.T) {
+	held := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nc, _, _, err := ws.UpgradeHTTP(r, w)
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		<-held
+	}))
+	t.Cleanup(func() {
+		close(held)
+		ts.Close()
+	})
+	tg, err := newTarget(ts.URL, "/socket.io/", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if c, err := tg.dialWebSocket(ctx); c != nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("dial: %v, %v; want context.DeadlineExceeded", c, err)
+	}
 }
