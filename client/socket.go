@@ -164,6 +164,9 @@ func (s *Socket) OnAnyOutgoing(fn func(*Event)) {
 	s.onHandlers(func(h *socketHandlers) { h.anyOut = append(h.anyOut, fn) })
 }
 
+// OffAnyOutgoing removes every OnAnyOutgoing handler.
+func (s *Socket) OffAnyOutgoing() { s.onHandlers(func(h *socketHandlers) { h.anyOut = nil }) }
+
 // OnConnect registers fn for each connection to the namespace.
 func (s *Socket) OnConnect(fn func()) {
 	s.onHandlers(func(h *socketHandlers) { h.connect = append(h.connect, fn) })
@@ -181,9 +184,6 @@ func (s *Socket) OnConnectError(fn func(error)) {
 func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.onHandlers(func(h *socketHandlers) { h.disconnect = append(h.disconnect, fn) })
 }
-
-// OffAnyOutgoing removes every OnAnyOutgoing handler.
-func (s *Socket) OffAnyOutgoing() { s.onHandlers(func(h *socketHandlers) { h.anyOut = nil }) }
 
 func (s *Socket) onHandlers(change func(*socketHandlers)) {
 	s.mu.Lock()
@@ -706,8 +706,9 @@ type ackResult struct {
 // EmitWithAck sends event and waits for the server's acknowledgement, until
 // ctx is done or SocketOptions.AckTimeout elapses (then the error wraps
 // ErrTimeout). A disconnection after the packet was sent fails it with
-// ErrDisconnected; a packet still buffered waits for the reconnection. With
-// Retries, the emit is retried until acknowledged or out of tries.
+// ErrDisconnected; a packet still buffered waits for the reconnection (or
+// fails with ErrDisconnected on Disconnect). With Retries, the emit is
+// retried until acknowledged or out of tries.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Reply, error) {
 	p, err := s.newEvent(event, args)
 	if err != nil {
