@@ -71,7 +71,8 @@ func (o *SessionAwareOptions) withDefaults() SessionAwareOptions {
 // clients, ordered for the store.
 type SessionAware struct {
 	*InMemory
-	opts SessionAwareOptions
+	opts    SessionAwareOptions
+	enabled bool // false on a server with recovery off: nothing is stored
 
 	mu       sync.Mutex
 	packets  []storedPacket // oldest first; seqs are consecutive
@@ -99,18 +100,22 @@ type sessionRef struct {
 	at  time.Time
 }
 
-// NewSessionAware returns a Factory of SessionAware adapters.
+// NewSessionAware returns a Factory of SessionAware adapters. On a server
+// with connection state recovery off (see RecoveryNamespace) they store
+// nothing and add no offsets, like InMemory.
 func NewSessionAware(opts *SessionAwareOptions) Factory {
 	o := opts.withDefaults()
 	return func(nsp Namespace) Adapter {
-		return &SessionAware{InMemory: newInMemory(nsp), opts: o, nextSeq: 1, sessions: make(map[string]storedSession)}
+		r, ok := nsp.(RecoveryNamespace)
+		return &SessionAware{InMemory: newInMemory(nsp), opts: o, enabled: !ok || r.MaxDisconnectionDuration() > 0,
+			nextSeq: 1, sessions: make(map[string]storedSession)}
 	}
 }
 
 // Broadcast stores p (with its offset appended) when it is Storable, then
 // sends it like InMemory.
 func (a *SessionAware) Broadcast(ctx context.Context, p *parser.Packet, opts BroadcastOptions) error {
-	if Storable(p, opts) {
+	if a.enabled && Storable(p, opts) {
 		a.store(p, opts)
 	}
 	return a.InMemory.Broadcast(ctx, p, opts)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed9706/socketio/adapter"
 	"github.com/seed9706/socketio/internal/rawclient"
 )
 
@@ -390,4 +391,13 @@ func TestRecoveryReplayLargerThanTheQueue(t *testing.T) {
 	if p := c2.Next(); !strings.HasPrefix(p, `40{"sid":"`+sid) {
 		t.Fatalf("CONNECT reply %q", p)
 	}
+}
+
+// The session-aware adapter on a server with recovery off adds no offsets.
+func TestRecoverySessionAwareAdapterWithRecoveryOff(t *testing.T) {
+	srv, hs := newTestServer(t, &ServerOptions{Adapter: adapter.NewSessionAware(nil)})
+	c := rawclient.Polling(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	_ = srv.Emit("e", 1)
+	c.Expect(`42["e",1]`)
 }
