@@ -15,8 +15,9 @@ import (
 )
 
 // exampleServer is a Socket.IO server whose namespace "/chat" greets every
-// socket, answers "hello" with an acknowledgement and never acknowledges
-// "slow"; "/admin" refuses every socket.
+// socket, answers "hello" with an acknowledgement, never acknowledges
+// "slow" and acknowledges every other "flaky"; "/admin" refuses every
+// socket.
 // configure, if any, changes the HTTP server before it starts.
 func exampleServer(configure ...func(*http.Server)) (*httptest.Server, func()) {
 	srv := socketio.NewServer(nil)
@@ -28,6 +29,12 @@ func exampleServer(configure ...func(*http.Server)) (*httptest.Server, func()) {
 			_ = e.Ack("hello, " + name)
 		})
 		s.On("slow", func(*socketio.Event) {})
+		tries := 0 // handlers of a socket run one at a time
+		s.On("flaky", func(e *socketio.Event) {
+			if tries++; tries%2 == 0 { // every other try is "lost"
+				_ = e.Ack(fmt.Sprint("ok after ", tries, " tries"))
+			}
+		})
 	})
 	srv.Of("/admin").Use(func(*socketio.Socket) error {
 		return &socketio.ConnectError{Message: "not authorized", Data: map[string]string{"login": "/login"}}
@@ -106,6 +113,35 @@ func ExampleSocket_EmitWithAck() {
 	_, err = s.EmitWithAck(short, "slow")
 	fmt.Println(errors.Is(err, client.ErrTimeout))
 	// Output: true
+}
+
+// With Retries, emits are delivered at least once: each is sent, one at a
+// time, until the server acknowledges it (a try without acknowledgement
+// within AckTimeout is sent again), or fails after 1 + Retries tries.
+func ExampleSocketOptions_retries() {
+	ts, stop := exampleServer()
+	defer stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := client.Connect(ctx, ts.URL+"/chat", &client.Options{
+		SocketOptions: client.SocketOptions{Retries: 3, AckTimeout: 500 * time.Millisecond},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Manager().Close()
+
+	reply, err := s.EmitWithAck(ctx, "flaky")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var text string
+	_ = reply.Args(&text)
+	fmt.Println(text)
+	// Output: ok after 2 tries
 }
 
 // Register handlers before connecting to see the events the server sends
