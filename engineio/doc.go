@@ -20,14 +20,19 @@
 //
 // Goroutines: polling uses none of its own; a held GET waits on its own
 // request goroutine and writes the whole queue as one payload when woken.
-// A WebSocket has a read goroutine and a writer goroutine started on
-// demand that writes every queued frame in one write/writev and exits when
-// the queue is empty. On Linux the read goroutine of a connection idle for
-// a second parks: it arms the fd in a shared epoll instance (waited on by
-// one poller goroutine through Go's netpoller, alive while a connection is
-// registered), releases its read buffer and ends; the poller, or a close
-// request, starts a new one (wsConn.state decides who). Elsewhere, and for
-// TLS connections, the read goroutine blocks as usual. Heartbeat, upgrade
+// A WebSocket write starts on the goroutine that calls Send (or the
+// heartbeat timer) when no writer is running: it claims the writer role
+// (Session.writing) and, on Linux, makes one non-blocking write/writev of
+// the queue. What the socket does not take, everything for TLS or on other
+// systems, and whatever is queued meanwhile goes to a writer goroutine
+// started on demand, which writes each batch in one write/writev and exits
+// when the queue is empty. A WebSocket has a read goroutine; on Linux the
+// read goroutine of a connection idle for a second parks: it arms the fd
+// in a shared epoll instance (waited on by one poller goroutine through
+// Go's netpoller, alive while a connection is registered), releases its
+// read buffer and ends; the poller, or a close request, starts a new one
+// (wsConn.state decides who). Elsewhere, and for TLS connections, the read
+// goroutine blocks as usual. Heartbeat, upgrade
 // and close deadlines are time.AfterFunc timers.
 //
 // Handler calls for one session never overlap and come in order: they are
@@ -52,8 +57,10 @@
 //
 // Lock order: Session.recvMu (dispatch token) before Session.mu; Session.mu
 // and Server.mu are never held together; wsConn.wmu (write serialization)
-// is held only around a write, never while taking another lock; the
-// poller's mutex is a leaf (no wake runs under it). No Handler
+// is held around a write, and also from an inline write cut short until the
+// writer goroutine finished that frame: wmu may be held while taking
+// Session.mu, never the reverse. The poller's mutex is a leaf (no wake runs
+// under it). No Handler
 // method, AllowRequest or Logger is called with Session.mu, Server.mu or wmu
 // held.
 package engineio

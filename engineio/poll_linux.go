@@ -146,3 +146,26 @@ func (p *poller) wait(rc syscall.RawConn) {
 		woken = woken[:0]
 	}
 }
+
+// writeNow writes bufs to fd with one write or writev, without waiting:
+// it returns how many bytes the socket took (0 when it would block).
+func writeNow(fd int, bufs [][]byte) (int, error) {
+	for {
+		var n int
+		var err error
+		if len(bufs) == 1 {
+			n, err = unix.Write(fd, bufs[0])
+		} else {
+			n, err = unix.Writev(fd, bufs[:min(len(bufs), 1024)]) // IOV_MAX
+		}
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		}
+		return 0, err
+	}
+}

@@ -393,8 +393,7 @@ func (srv *Server) openSession(r *http.Request, transport string, c *wsConn) *Se
 	s.endDispatch()
 	if c != nil {
 		s.mu.Lock()
-		s.kickLocked()
-		s.mu.Unlock()
+		s.flushUnlock()
 	}
 	return s
 }

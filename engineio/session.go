@@ -127,15 +127,27 @@ func (s *Session) Data() any {
 // between sessions.
 func (s *Session) Send(msgs ...Message) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.state != stateOpen {
+		s.mu.Unlock()
 		return ErrClosed
 	}
 	if !s.fitsLocked(msgs) {
+		s.mu.Unlock()
 		return ErrQueueFull
 	}
 	s.enqueueLocked(msgs)
+	s.flushUnlock()
 	return nil
+}
+
+// flushUnlock makes the transport write what is queued and unlocks s.mu;
+// a WebSocket with no writer running is written to right here.
+func (s *Session) flushUnlock() {
+	c, pkts := s.claimWriterLocked()
+	s.mu.Unlock()
+	if c != nil {
+		s.writeInline(c, pkts)
+	}
 }
 
 // SendVolatile queues msgs only if the transport can write them right now
@@ -143,16 +155,14 @@ func (s *Session) Send(msgs ...Message) error {
 // volatile emit. It reports whether they were queued.
 func (s *Session) SendVolatile(msgs ...Message) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != stateOpen || !s.fitsLocked(msgs) {
-		return false
-	}
-	switch {
-	case s.transport == transportPolling && s.get == nil,
-		s.transport == transportWebSocket && s.inWrite:
+	if s.state != stateOpen || !s.fitsLocked(msgs) ||
+		s.transport == transportPolling && s.get == nil ||
+		s.transport == transportWebSocket && s.inWrite {
+		s.mu.Unlock()
 		return false
 	}
 	s.enqueueLocked(msgs)
+	s.flushUnlock()
 	return true
 }
 
@@ -172,7 +182,6 @@ func (s *Session) enqueueLocked(msgs []Message) {
 		s.queue = append(s.queue, Packet{Type: PacketMessage, Data: m.Data, Binary: m.Binary})
 		s.queueBytes += len(m.Data)
 	}
-	s.kickLocked()
 }
 
 // kickLocked makes the current transport write what is queued.
@@ -186,7 +195,7 @@ func (s *Session) kickLocked() {
 		if !s.writing && s.ws != nil && (len(s.queue) > 0 || s.state == stateClosing) {
 			s.writing = true
 			s.srv.wg.Add(1)
-			go s.writeLoop(s.ws)
+			go s.writeLoop(s.ws, nil)
 		}
 	}
 }
@@ -387,13 +396,13 @@ func (s *Session) stopHeartbeatLocked() {
 
 func (s *Session) onPingTimer(gen uint64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if gen != s.pingGen || s.state != stateOpen {
+		s.mu.Unlock()
 		return
 	}
 	s.queue = append(s.queue, Packet{Type: PacketPing})
 	s.pongTimer = time.AfterFunc(time.Until(s.pingDue.Add(s.srv.opts.PingTimeout)), func() { s.onPongTimeout(gen) })
-	s.kickLocked()
+	s.flushUnlock()
 }
 
 func (s *Session) onPongTimeout(gen uint64) {

@@ -41,12 +41,14 @@ type wsConn struct {
 	src  wsSource
 	br   *bufio.Reader // nil while parked
 
-	fd    int          // -1 when the read loop cannot park (not a plain socket, or not Linux)
-	epfd  int          // the poller's epoll fd once registered, else -1
-	state atomic.Int32 // readRunning, readParking, readWoken or readParked
+	fd     int          // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
+	noPark bool         // read loop only: the poller is unavailable
+	epfd   int          // the poller's epoll fd once registered, else -1
+	state  atomic.Int32 // readRunning, readParking, readWoken or readParked
 
-	wmu sync.Mutex                 // serializes writes to conn
-	hdr [ws.MaxHeaderSize - 2]byte // read loop scratch
+	wmu     sync.Mutex                 // serializes writes to conn
+	wclosed bool                       // guarded by wmu: conn is closed, fd may be reused
+	hdr     [ws.MaxHeaderSize - 2]byte // read loop scratch
 
 	closeReq  atomic.Bool   // the session asked the read loop to close
 	closeCode atomic.Uint32 // status for our close frame; 0 = none (peer sees 1005)
@@ -245,110 +247,6 @@ func (s *Session) onWSPacket(c *wsConn, p Packet) bool {
 	return false
 }
 
-// writeLoop writes everything queued on c, as few writes as possible, and
-// exits when the queue is empty; kickLocked starts it again on demand.
-func (s *Session) writeLoop(c *wsConn) {
-	defer s.srv.wg.Done()
-	for {
-		s.mu.Lock()
-		if s.ws != c || s.state == stateClosed || len(s.queue) == 0 {
-			s.writing = false
-			finish := s.ws == c && s.state == stateClosing && len(s.queue) == 0
-			s.mu.Unlock()
-			if finish {
-				s.closeNow("", nil, 0) // orderly close: everything is written
-			}
-			return
-		}
-		pkts := s.takeQueueLocked()
-		s.inWrite = true
-		s.mu.Unlock()
-
-		err := c.writePackets(pkts)
-		clear(pkts)
-
-		s.mu.Lock()
-		s.inWrite = false
-		if s.spare == nil && cap(pkts) <= 4*DefaultMaxQueuePackets {
-			s.spare = pkts[:0]
-		}
-		if err != nil {
-			s.writing = false
-		}
-		s.mu.Unlock()
-		if err != nil {
-			s.closeNow(ReasonTransportError, err, 0)
-			return
-		}
-	}
-}
-
-var frameBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// writePackets writes pkts as WebSocket frames (server frames are unmasked)
-// in one write, or one writev when large payloads are not copied.
-func (c *wsConn) writePackets(pkts []Packet) error {
-	bp := frameBufPool.Get().(*[]byte)
-	b := (*bp)[:0]
-	var bufs net.Buffers
-	mark := 0
-	for _, p := range pkts {
-		n, op := len(p.Data), ws.OpBinary
-		if !p.Binary {
-			n, op = n+1, ws.OpText
-		}
-		b = appendFrameHeader(b, op, n)
-		if !p.Binary {
-			b = append(b, '0'+byte(p.Type))
-		}
-		if len(p.Data) < largeFrame {
-			b = append(b, p.Data...)
-			continue
-		}
-		bufs = append(bufs, b[mark:], p.Data)
-		mark = len(b)
-	}
-	var err error
-	c.wmu.Lock()
-	if bufs == nil {
-		_, err = c.conn.Write(b)
-	} else {
-		if mark < len(b) {
-			bufs = append(bufs, b[mark:])
-		}
-		_, err = bufs.WriteTo(c.conn)
-	}
-	c.wmu.Unlock()
-	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		frameBufPool.Put(bp)
-	}
-	return err
-}
-
-func appendFrameHeader(b []byte, op ws.OpCode, n int) []byte {
-	b = append(b, 0x80|byte(op))
-	switch {
-	case n < 126:
-		return append(b, byte(n))
-	case n <= 0xffff:
-		return append(b, 126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 127)
-		return binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-}
-
-func (c *wsConn) writeControl(op ws.OpCode, payload []byte) error {
-	var buf [2 + 125]byte
-	b := appendFrameHeader(buf[:0], op, len(payload))
-	b = append(b, payload...)
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_, err := c.conn.Write(b)
-	return err
-}
-
 // requestClose makes the read loop close the connection with status code
 // (0 = none) and unblocks pending reads and, within closeGrace, writes.
 func (c *wsConn) requestClose(code ws.StatusCode) {
@@ -373,7 +271,7 @@ func (c *wsConn) park() bool {
 	}
 	if err := c.arm(); err != nil {
 		c.srv.log.Debug("engineio: cannot park websocket, keeping its reader", "err", err)
-		c.fd = -1
+		c.noPark = true
 		c.state.Store(readRunning)
 		return false
 	}
@@ -460,7 +358,10 @@ func (c *wsConn) finish(end wsEnd) {
 		_, _ = io.Copy(io.Discard, c.br)
 	}
 	c.disarm()
+	c.wmu.Lock() // tryWrite writes to the fd number: not once it may be reused
+	c.wclosed = true
 	c.conn.Close()
+	c.wmu.Unlock()
 	c.br.Reset(nil)
 	readerPool.Put(c.br)
 	c.br = nil
@@ -477,7 +378,7 @@ func (c *wsConn) readLoop() wsEnd {
 		ctl   [125]byte
 	)
 	for {
-		if !inMsg && c.fd >= 0 && c.br.Buffered() == 0 {
+		if !inMsg && c.fd >= 0 && !c.noPark && c.br.Buffered() == 0 {
 			switch err := c.awaitFrame(); {
 			case err == errParked:
 				return wsEnd{parked: true}
@@ -590,7 +491,7 @@ func (c *wsConn) awaitFrame() error {
 		if c.park() {
 			return errParked
 		}
-		if c.fd < 0 { // no poller: block as on other systems
+		if c.noPark { // block as on other systems
 			return nil
 		}
 	}

@@ -1,6 +1,8 @@
 package engineio
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +232,58 @@ func TestWebSocketTruncatedFrame(t *testing.T) {
 	defer h.mu.Unlock()
 	if len(h.messages) != 0 {
 		t.Fatalf("partial frame delivered: %v", h.messages)
+	}
+}
+
+// A client that reads late: Sends write what the socket takes at once and
+// never block; the writer goroutine finishes the frames cut by a partial
+// write, and the client gets every message intact and in order, control
+// frames (pong) never inside a data frame.
+func TestWebSocketPartialWritesInOrder(t *testing.T) {
+	t.Parallel()
+	_, srv, c, sid := openWS(t, &ServerOptions{MaxQueuePackets: 1 << 16, MaxQueueBytes: 64 << 20})
+	s := srv.lookup(sid)
+	var want []Message
+	for i := range 400 { // ~13 MB: more than the socket buffers hold
+		var m Message
+		switch i % 4 {
+		case 0:
+			m = Message{Data: []byte(fmt.Sprintf("small %d", i))}
+		case 1:
+			m = Message{Data: bytes.Repeat([]byte{byte(i)}, 64<<10), Binary: true}
+		case 2:
+			m = Message{Data: []byte(strings.Repeat(string(rune('a'+i%26)), 3000+i))}
+		default:
+			m = Message{Data: bytes.Repeat([]byte{byte(i), 1}, 200), Binary: true}
+		}
+		want = append(want, m)
+		if err := s.Send(m); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if i%50 == 0 {
+			c.send(ws.OpPing, []byte("p")) // its pong must not cut a data frame
+		}
+	}
+	for i := 0; i < len(want); {
+		f, err := c.next()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if f.Header.OpCode == ws.OpPong {
+			continue
+		}
+		m := want[i]
+		got, wantOp := f.Payload, ws.OpBinary
+		if !m.Binary {
+			wantOp = ws.OpText
+			if len(got) == 0 || got[0] != '4' {
+				t.Fatalf("message %d: %q...", i, got[:min(len(got), 10)])
+			}
+			got = got[1:]
+		}
+		if f.Header.OpCode != wantOp || !bytes.Equal(got, m.Data) {
+			t.Fatalf("message %d: op %v, %d bytes, want op %v, %d bytes", i, f.Header.OpCode, len(got), wantOp, len(m.Data))
+		}
+		i++
 	}
 }
