@@ -344,7 +344,9 @@ func (s *Socket) onOpen(ec *engineConn) {
 			s.connectError(err, true)
 			return
 		}
-		_ = ec.send(p)
+		if err := ec.send(p); err != nil { // closing, or its queue is full
+			s.m.log.Debug("client: CONNECT not sent", "nsp", s.nsp, "err", err)
+		}
 	})
 }
 
