@@ -19,11 +19,10 @@
 // reconnection; volatile emits are dropped. Acknowledgements pending when
 // the connection drops fail with ErrDisconnected, as in JS 4.7.5+;
 // Disconnect also fails those of emits still buffered (JS would keep them
-// waiting for ever).
-// SocketOptions.Retries gives at-least-once delivery. The private id and
-// last offset of connection state recovery are kept and sent on
-// reconnection; Socket.Recovered tells whether the server restored the
-// session, and Socket.RecoveryError why it did not (ErrNotRecovered).
+// waiting for ever). SocketOptions.Retries gives at-least-once delivery.
+// The private id and last offset of connection state recovery are kept and
+// sent on reconnection; Socket.Recovered tells whether the server restored
+// the session, and Socket.RecoveryError why it did not (ErrNotRecovered).
 //
 // # Concurrency
 //
@@ -42,6 +41,8 @@
 // per connection attempt while it dials, and timers for reconnection delays
 // and acknowledgement timeouts. All methods are safe for concurrent use.
 //
-// Lock order: Socket.mu -> Manager.mu -> the engineio.ClientConn's lock;
-// the Manager never holds its lock while calling into a socket.
+// Lock order: Socket.mu -> Manager.mu -> the engineio.ClientConn's lock,
+// and Socket.mu -> the callback queue's lock (a reader waiting for room in
+// that queue holds no other lock); the Manager never holds its lock while
+// calling into a socket.
 package client
