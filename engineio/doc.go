@@ -32,8 +32,8 @@
 // Go's netpoller, alive while a connection is registered), releases its
 // read buffer and ends; the poller, or a close request, starts a new one
 // (wsConn.state decides who). Elsewhere, and for TLS connections, the read
-// goroutine blocks as usual. Heartbeat, upgrade
-// and close deadlines are time.AfterFunc timers.
+// goroutine blocks as usual. Heartbeat, upgrade and close deadlines are
+// time.AfterFunc timers.
 //
 // Handler calls for one session never overlap and come in order: they are
 // made while holding the session's dispatch token (recvMu), taken by the

@@ -83,3 +83,37 @@ func TestHeartbeatWebSocket(t *testing.T) {
 		t.Fatalf("reason %q", reason)
 	}
 }
+
+// A ping timer that fires late (a stalled process) still leaves the client
+// half a pingTimeout to answer, while an on-time ping keeps the exact
+// pingInterval+pingTimeout deadline.
+func TestHeartbeatLatePingKeepsHalfTimeout(t *testing.T) {
+	t.Parallel()
+	srv, ts := newTestServer(t, newEchoHandler(), &ServerOptions{PingInterval: time.Hour, PingTimeout: time.Hour})
+	sid := handshake(t, ts.URL)
+	s := srv.lookup(sid)
+
+	s.mu.Lock()
+	opened := time.Now()
+	s.schedulePingLocked(opened) // due at +1h, expires at +2h
+	s.queuePingLocked(opened.Add(time.Hour))
+	onTime := s.pongBy
+	s.schedulePingLocked(opened)
+	s.queuePingLocked(opened.Add(time.Hour + 50*time.Minute)) // 50 minutes late
+	late := s.pongBy
+	s.mu.Unlock()
+
+	if want := opened.Add(2 * time.Hour); !onTime.Equal(want) {
+		t.Fatalf("on-time ping: expires at +%v, want +2h", onTime.Sub(opened))
+	}
+	if want := opened.Add(2*time.Hour + 20*time.Minute); !late.Equal(want) {
+		t.Fatalf("late ping: expires at +%v, want +2h20m (queued +1h50m, plus half the timeout)", late.Sub(opened))
+	}
+	if s.expire(opened.Add(2*time.Hour + 10*time.Minute)) {
+		t.Fatal("expired before the late ping's half timeout")
+	}
+	if !s.expire(opened.Add(2*time.Hour + 20*time.Minute)) {
+		t.Fatal("not expired at its deadline")
+	}
+	expectUnknown(t, ts.URL, sid)
+}
