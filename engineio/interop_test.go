@@ -173,17 +173,27 @@ func (pr *peer) upgraded(t *testing.T, m mode) {
 // unknown to the server.
 func (pr *peer) sidForgotten(t *testing.T) {
 	t.Helper()
-	res, err := http.Get(pr.url + "/engine.io/?EIO=4&transport=polling&sid=" + url.QueryEscape(pr.sess.ID()))
-	if err != nil {
-		t.Fatal(err)
+	get := func() (int, string) {
+		res, err := http.Get(pr.url + "/engine.io/?EIO=4&transport=polling&sid=" + url.QueryEscape(pr.sess.ID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, string(body)
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
+	status, body := get()
+	if status == http.StatusOK && body == "6" {
+		// The client's close packet came while no GET was held: the server
+		// answers one GET with the noop a GET racing the close would have
+		// got (Server.lingering), then forgets the sid.
+		status, body = get()
 	}
-	if want := `{"code":1,"message":"Session ID unknown"}`; res.StatusCode != http.StatusBadRequest || string(body) != want {
-		t.Fatalf("GET with the closed sid: %d %s, want 400 %s", res.StatusCode, body, want)
+	if want := `{"code":1,"message":"Session ID unknown"}`; status != http.StatusBadRequest || body != want {
+		t.Fatalf("GET with the closed sid: %d %s, want 400 %s", status, body, want)
 	}
 }
 
