@@ -15,14 +15,6 @@ import (
 	"github.com/seed9706/socketio/parser"
 )
 
-type readyState int
-
-const (
-	stateClosed readyState = iota
-	stateOpening
-	stateOpen
-)
-
 // Manager is one Engine.IO connection to a server, shared by the sockets of
 // every namespace, and its reconnection (the JS Manager).
 type Manager struct {
@@ -33,10 +25,9 @@ type Manager struct {
 	dispatch dispatcher
 
 	mu            sync.Mutex
-	state         readyState
-	conn          *engineConn // the open connection, nil otherwise
-	cancelDial    context.CancelFunc
-	dialGen       uint64 // identifies the attempt under way
+	conn          *engineConn        // the open connection, nil otherwise
+	cancelDial    context.CancelFunc // set while an attempt is under way
+	dialGen       uint64             // identifies the attempt under way
 	sockets       map[string]*Socket
 	backoff       backoff
 	reconnecting  bool
@@ -205,10 +196,9 @@ func emitTo[T any](m *Manager, pick func(*managerHandlers) []T, call func(T)) {
 
 // openLocked starts a connection attempt unless one is open or under way.
 func (m *Manager) openLocked(reconnect bool) {
-	if m.state != stateClosed || m.closed {
+	if m.conn != nil || m.cancelDial != nil || m.closed {
 		return
 	}
-	m.state = stateOpening
 	m.skipReconnect = false
 	ctx, cancel := context.WithTimeout(context.Background(), m.opts.Timeout)
 	m.cancelDial = cancel
@@ -229,14 +219,12 @@ func (m *Manager) dial(ctx context.Context, cancel context.CancelFunc, gen uint6
 		err = fmt.Errorf("%w: %w", ErrConnectTimeout, err)
 	}
 	m.mu.Lock()
-	current := m.dialGen == gen && m.state == stateOpening && !m.closed
+	// closeEngine moves dialGen on when it cancels the attempt.
+	current := m.dialGen == gen && !m.closed
 	if current {
 		m.cancelDial = nil
 	}
 	if err != nil {
-		if current {
-			m.state = stateClosed
-		}
 		m.mu.Unlock()
 		if current {
 			m.onOpenError(err, reconnect)
@@ -250,7 +238,7 @@ func (m *Manager) dial(ctx context.Context, cancel context.CancelFunc, gen uint6
 		c.Close()
 		return
 	}
-	m.state, m.conn = stateOpen, ec
+	m.conn = ec
 	socks := m.socketList()
 	m.mu.Unlock()
 	m.log.Debug("client: open", "sid", c.ID(), "transport", c.Transport())
@@ -341,7 +329,7 @@ func (m *Manager) onEngineClose(ec *engineConn, reason string) {
 		m.mu.Unlock()
 		return
 	}
-	m.conn, m.state = nil, stateClosed
+	m.conn = nil
 	m.backoff.reset()
 	socks := m.socketList()
 	m.mu.Unlock()
@@ -379,7 +367,6 @@ func (m *Manager) closeEngine() {
 		m.cancelDial()
 		m.cancelDial = nil
 		m.dialGen++
-		m.state = stateClosed
 	}
 	ec := m.conn
 	m.mu.Unlock()
