@@ -188,6 +188,49 @@ func TestConcurrentConnectWait(t *testing.T) {
 	}
 }
 
+// TestHandlerWaitingForAckBehindFullQueue: a handler waits, without
+// deadline, for an acknowledgement queued behind more events than
+// MaxPendingEvents. Reading waits for the handler, so no ping is read: the
+// heartbeat ends the connection, which fails the acknowledgement, and the
+// socket reconnects instead of staying blocked for ever.
+func TestHandlerWaitingForAckBehindFullQueue(t *testing.T) {
+	for _, tc := range transportCases[:2] {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, fastOpts(), func(srv *socketio.Server) {
+				srv.Of("/").OnConnection(func(s *socketio.Socket) {
+					s.On("ack", func(e *socketio.Event) { _ = e.Ack(e.Values()...) })
+					s.On("flood", func(*socketio.Event) {
+						for i := range 10 {
+							_ = s.Emit("flood", i)
+						}
+					})
+				})
+			})
+			mo := quickReconnect(tc.transports)
+			mo.MaxPendingEvents = 2
+			s := connect(t, ts.URL(), &Options{ManagerOptions: mo})
+			ev := newEvents()
+			s.OnDisconnect(func(reason string) { ev.add("disconnect " + reason) })
+			s.OnConnect(func() { ev.add("connect") })
+			s.On("flood", func(e *Event) {
+				var i int
+				if _ = e.Args(&i); i != 0 {
+					return
+				}
+				_, err := s.EmitWithAck(context.Background(), "ack")
+				ev.add(fmt.Sprint("ack ", err))
+			})
+			if err := s.Emit("flood"); err != nil {
+				t.Fatal(err)
+			}
+			// The disconnect handler runs after the events queued before it.
+			ev.expect(t, "ack "+ErrDisconnected.Error())
+			ev.expect(t, "disconnect "+ReasonPingTimeout)
+			ev.expect(t, "connect")
+		})
+	}
+}
+
 // TestSignalKeepsOutcome: a waiter whose buffer is full of transient errors
 // still gets the outcome.
 func TestSignalKeepsOutcome(t *testing.T) {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 )
@@ -32,15 +33,31 @@ func (d *dispatcher) push(task func()) {
 
 // pushWait queues a received event, first waiting while max tasks are
 // pending, so a flooding server slows down reading instead of growing
-// memory. It is called by the connection's reader, never by a task.
-func (d *dispatcher) pushWait(task func()) {
+// memory. It gives up, and reports false, once ctx (the connection's, see
+// wakeOn) ends: a handler may be waiting for an acknowledgement that only
+// this reader could deliver, and the connection's close fails it. It is
+// called by the connection's reader, never by a task.
+func (d *dispatcher) pushWait(ctx context.Context, task func()) bool {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	for len(d.tasks) >= d.max {
+		if ctx.Err() != nil {
+			return false
+		}
 		d.space.Wait()
 	}
 	d.tasks = append(d.tasks, task)
 	d.startLocked()
-	d.mu.Unlock()
+	return true
+}
+
+// wakeOn wakes pushWait when ctx ends.
+func (d *dispatcher) wakeOn(ctx context.Context) {
+	context.AfterFunc(ctx, func() {
+		d.mu.Lock()
+		d.space.Broadcast()
+		d.mu.Unlock()
+	})
 }
 
 // pushEach queues one task that calls call with each of fns, in order.

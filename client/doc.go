@@ -34,8 +34,9 @@
 // resolved on the connection's read goroutine, not queued behind callbacks.
 // When MaxPendingEvents received events wait for their handlers, reading
 // from the connection waits; so a callback in EmitWithAck while that many
-// events are queued behind it cannot get its acknowledgement, and only its
-// context (or AckTimeout) ends the wait: give it a deadline.
+// events are queued behind it cannot get its acknowledgement: its context
+// (or AckTimeout) ends the wait, else the heartbeat ends the connection (no
+// ping is read meanwhile), which fails it with ErrDisconnected.
 //
 // Other goroutines: the Engine.IO connection's (see package engineio), one
 // per connection attempt while it dials, and timers for reconnection delays

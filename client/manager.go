@@ -232,6 +232,7 @@ func (m *Manager) dial(ctx context.Context, cancel context.CancelFunc, gen uint6
 		return
 	}
 	ec.c = c
+	m.dispatch.wakeOn(c.Context())
 	close(ec.ready)
 	if !current {
 		m.mu.Unlock()

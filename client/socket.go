@@ -416,7 +416,7 @@ func (s *Socket) onPacket(ec *engineConn, p *parser.Packet) {
 		}
 		s.onConnect(ec, sid, pid)
 	case parser.Event, parser.BinaryEvent:
-		s.onEvent(p)
+		s.onEvent(ec, p)
 	case parser.Ack, parser.BinaryAck:
 		s.onAck(p)
 	case parser.Disconnect:
@@ -512,7 +512,7 @@ func (s *Socket) onConnect(ec *engineConn, sid, pid string) {
 }
 
 // onEvent delivers an event, or keeps it until CONNECT is acknowledged.
-func (s *Socket) onEvent(p *parser.Packet) {
+func (s *Socket) onEvent(ec *engineConn, p *parser.Packet) {
 	name, err := p.EventName()
 	if err != nil {
 		return
@@ -524,18 +524,33 @@ func (s *Socket) onEvent(p *parser.Packet) {
 		s.mu.Unlock()
 		return
 	}
+	var offset string
 	if s.pid != "" {
-		if offset, ok := offsetOf(ev.Raw()); ok {
-			s.lastOffset = offset
-		}
+		offset, _ = offsetOf(ev.Raw())
 	}
 	if s.conn == nil {
 		s.recvBuffer = append(s.recvBuffer, ev)
+		s.keepOffsetLocked(offset)
 		s.mu.Unlock()
 		return
 	}
 	s.mu.Unlock()
-	s.m.dispatch.pushWait(func() { s.deliver(ev) })
+	if !s.m.dispatch.pushWait(ec.c.Context(), func() { s.deliver(ev) }) {
+		// The connection closed while the handlers were behind: the event is
+		// dropped, and its offset not kept, so recovery can replay it.
+		s.m.log.Debug("client: event dropped, the connection closed", "nsp", s.nsp, "event", name)
+		return
+	}
+	s.mu.Lock()
+	s.keepOffsetLocked(offset)
+	s.mu.Unlock()
+}
+
+// keepOffsetLocked records the offset of an event taken in, if it has one.
+func (s *Socket) keepOffsetLocked(offset string) {
+	if offset != "" {
+		s.lastOffset = offset
+	}
 }
 
 // deliver runs the catch-all handlers, then those of the event; once

@@ -328,6 +328,11 @@ func (c *ClientConn) PingTimeout() time.Duration { return c.pingTimeout }
 // MaxPayload returns the server's maxPayload (bytes per polling POST).
 func (c *ClientConn) MaxPayload() int { return c.maxPayload }
 
+// Context is canceled as soon as the connection closes (Close, a transport
+// error, a ping timeout...), before OnClose is called: an OnMessage that
+// waits can watch it to give up, since OnClose waits for OnMessage.
+func (c *ClientConn) Context() context.Context { return c.ctx }
+
 // Done is closed once the connection is closed, OnClose has returned and
 // every goroutine of the connection has ended.
 func (c *ClientConn) Done() <-chan struct{} { return c.done }
