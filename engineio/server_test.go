@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -119,4 +120,38 @@ func TestWebSocketPipelinedFrames(t *testing.T) {
 	c := &wsClient{t: t, conn: conn, br: br}
 	c.expectOpen()
 	c.expectText("4early")
+}
+
+// Request rebuilds the handshake request from what the session keeps: a
+// fresh copy each time, every header value in order.
+func TestSessionRequestCopy(t *testing.T) {
+	t.Parallel()
+	srv, ts := newTestServer(t, newEchoHandler(), nil)
+	req, _ := http.NewRequest("GET", ts.URL+"/engine.io/?EIO=4&transport=polling&a=1&a=%202", nil)
+	req.Header.Add("X-Multi", "one")
+	req.Header.Add("X-Multi", "two")
+	req.Header.Set("Cookie", "k=v")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	s := srv.lookup(openRe.FindStringSubmatch(string(body))[1])
+	r := s.Request()
+	if r.Method != "GET" || r.RequestURI != "/engine.io/?EIO=4&transport=polling&a=1&a=%202" ||
+		r.URL.Path != "/engine.io/" || strings.Join(r.URL.Query()["a"], ",") != "1, 2" ||
+		strings.Join(r.Header.Values("X-Multi"), ",") != "one,two" || r.Header.Get("Cookie") != "k=v" ||
+		r.Host != strings.TrimPrefix(ts.URL, "http://") || r.RemoteAddr == "" || r.TLS != nil ||
+		r.Proto != "HTTP/1.1" || r.Context() == nil {
+		t.Fatalf("request %+v", r)
+	}
+	if n, err := r.Body.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("body read %d %v", n, err)
+	}
+	r.Header.Set("X-Multi", "changed")
+	r.URL.RawQuery = ""
+	if r2 := s.Request(); r2.Header.Get("X-Multi") != "one" || r2.URL.RawQuery == "" {
+		t.Fatal("a change to one copy shows in the next")
+	}
 }

@@ -28,7 +28,7 @@ const noopInterval = 100 * time.Millisecond
 type Session struct {
 	srv *Server
 	id  string
-	req *http.Request
+	req savedRequest
 
 	// recvMu is held while the Handler is called for this session, so that
 	// calls never overlap. It is a dispatch token, not a state lock: the
@@ -78,9 +78,7 @@ type pollWaiter struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
-	req := r.Clone(context.Background())
-	req.Body = http.NoBody
-	return &Session{srv: srv, id: id, req: req, transport: transport}
+	return &Session{srv: srv, id: id, req: saveRequest(r), transport: transport}
 }
 
 // debug logs msg with the sid; args are only built when debug logging is on.
@@ -93,9 +91,9 @@ func (s *Session) debug(msg string, args ...any) {
 // ID returns the session id (sid).
 func (s *Session) ID() string { return s.id }
 
-// Request returns the handshake request (headers, URL, RemoteAddr, TLS);
-// its body is not readable.
-func (s *Session) Request() *http.Request { return s.req }
+// Request returns a copy of the handshake request (method, URL, headers,
+// Host, RemoteAddr, TLS), new at each call; its body is not readable.
+func (s *Session) Request() *http.Request { return s.req.request() }
 
 // Transport returns the current transport: "polling" or "websocket".
 func (s *Session) Transport() string {

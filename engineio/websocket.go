@@ -86,7 +86,28 @@ func (r *wsSource) Read(p []byte) (int, error) {
 // straight into the message.
 const readBufSize = 512
 
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+// spareReaders recycles the read buffers of parked and closed connections.
+// Bounded, unlike a sync.Pool, which would keep one per parked connection
+// until the second garbage collection after they parked.
+var spareReaders = make(chan *bufio.Reader, 256)
+
+func getReader(src io.Reader) *bufio.Reader {
+	select {
+	case br := <-spareReaders:
+		br.Reset(src)
+		return br
+	default:
+		return bufio.NewReaderSize(src, readBufSize)
+	}
+}
+
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	select {
+	case spareReaders <- br:
+	default:
+	}
+}
 
 // wsEnd says why a read loop ended.
 type wsEnd struct {
@@ -124,8 +145,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		pre, _ := rw.Reader.Peek(n)
 		c.src.pre = bytes.Clone(pre)
 	}
-	c.br = readerPool.Get().(*bufio.Reader)
-	c.br.Reset(&c.src)
+	c.br = getReader(&c.src)
 	return c, true
 }
 
@@ -275,10 +295,8 @@ func (c *wsConn) park() bool {
 		c.state.Store(readRunning)
 		return false
 	}
-	br := c.br
+	putReader(c.br)
 	c.br = nil
-	br.Reset(nil)
-	readerPool.Put(br)
 	if c.state.CompareAndSwap(readParking, readParked) {
 		return true // c now belongs to whoever wakes it
 	}
@@ -288,8 +306,7 @@ func (c *wsConn) park() bool {
 }
 
 func (c *wsConn) resumeReader() {
-	c.br = readerPool.Get().(*bufio.Reader)
-	c.br.Reset(&c.src)
+	c.br = getReader(&c.src)
 }
 
 // wake starts the read loop of a parked connection; the poller calls it
@@ -362,8 +379,7 @@ func (c *wsConn) finish(end wsEnd) {
 	c.wclosed = true
 	c.conn.Close()
 	c.wmu.Unlock()
-	c.br.Reset(nil)
-	readerPool.Put(c.br)
+	putReader(c.br)
 	c.br = nil
 }
 
