@@ -140,6 +140,9 @@ func TestClientEcho(t *testing.T) {
 			if got := tc.next(t); string(got.Data) != "still" {
 				t.Fatalf("got %q", got.Data)
 			}
+			if c.Context().Err() != nil {
+				t.Fatal("Context canceled while the connection is open")
+			}
 			if err := c.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -245,6 +248,9 @@ func TestClientPingTimeout(t *testing.T) {
 	c := dialTest(t, ts.URL, tc.options(DialOptions{}))
 	if r := tc.waitClose(t); r != ReasonPingTimeout {
 		t.Fatalf("reason %q", r)
+	}
+	if c.Context().Err() == nil {
+		t.Fatal("Context not canceled after the close")
 	}
 	waitDone(t, c)
 }
