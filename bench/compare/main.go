@@ -335,7 +335,8 @@ func runOne(ctx context.Context, o options, bin, tgt string, c benchCase, rep in
 		args, name = append([]string{"-c", "1", name}, args...), "taskset"
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr tail
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("socketio bench: %w: %s", err, lastLine(stderr.String()))
@@ -350,6 +351,22 @@ func runOne(ctx context.Context, o options, bin, tgt string, c benchCase, rep in
 	return &r, nil
 }
 
+// tail keeps the last tailSize bytes written to it: enough for the last
+// lines of a process's stderr, however much the process writes.
+type tail struct{ b []byte }
+
+const tailSize = 16 << 10
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > tailSize {
+		t.b = append(t.b[:0], t.b[len(t.b)-tailSize:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string { return string(t.b) }
+
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
@@ -362,7 +379,7 @@ type server struct {
 	cmd    *exec.Cmd
 	addr   string
 	exited chan struct{}
-	stderr *bytes.Buffer
+	stderr *tail // read once the process exited
 }
 
 // startServer starts target tgt on a free port below 32768 (above it the
@@ -417,7 +434,7 @@ func launch(ctx context.Context, dir string, argv []string, addr string) (*serve
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, addr: addr, exited: make(chan struct{}), stderr: &bytes.Buffer{}}
+	s := &server{cmd: cmd, addr: addr, exited: make(chan struct{}), stderr: &tail{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err

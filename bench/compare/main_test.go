@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -96,5 +97,21 @@ func TestMedianAndTargets(t *testing.T) {
 		if !meets(1e9, c.Target) && !meets(0, c.Target) {
 			t.Errorf("%s: target %q does not parse", c.ID, c.Target)
 		}
+	}
+}
+
+// TestTail: a process's stderr is kept bounded, with its last line.
+func TestTail(t *testing.T) {
+	var tl tail
+	for i := range 10000 {
+		fmt.Fprintf(&tl, "line %d\n", i)
+	}
+	if len(tl.b) != tailSize || lastLine(tl.String()) != "line 9999" {
+		t.Fatalf("kept %d bytes, last line %q", len(tl.b), lastLine(tl.String()))
+	}
+	big := strings.Repeat("x", 2*tailSize)
+	_, _ = tl.Write([]byte(big + "\nthe end"))
+	if len(tl.b) != tailSize || lastLine(tl.String()) != "the end" {
+		t.Fatalf("kept %d bytes, last line %q", len(tl.b), lastLine(tl.String()))
 	}
 }
