@@ -26,7 +26,9 @@
 // the queue. What the socket does not take, everything for TLS or on other
 // systems, and whatever is queued meanwhile goes to a writer goroutine
 // started on demand, which writes each batch in one write/writev and exits
-// when the queue is empty. A WebSocket has a read goroutine; on Linux the
+// when the queue is empty; a close found by the inline write (write error,
+// drained orderly close) is left to that goroutine too, so Send never
+// calls the Handler. A WebSocket has a read goroutine; on Linux the
 // read goroutine of a connection idle for a second parks: it arms the fd
 // in a shared epoll instance (waited on by one poller goroutine through
 // Go's netpoller, alive while a connection is registered), releases its

@@ -193,7 +193,7 @@ func (s *Session) kickLocked() {
 		if !s.writing && s.ws != nil && (len(s.queue) > 0 || s.state == stateClosing) {
 			s.writing = true
 			s.srv.wg.Add(1)
-			go s.writeLoop(s.ws, nil)
+			go s.writeLoop(s.ws, nil, nil)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package engineio
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -285,5 +286,47 @@ func TestWebSocketPartialWritesInOrder(t *testing.T) {
 			t.Fatalf("message %d: op %v, %d bytes, want op %v, %d bytes", i, f.Header.OpCode, len(got), wantOp, len(m.Data))
 		}
 		i++
+	}
+}
+
+// blockingCloser's OnClose waits until the test lets it return.
+type blockingCloser struct {
+	opened  chan *Session
+	release chan struct{}
+	closed  chan string
+}
+
+func (h *blockingCloser) OnOpen(s *Session)           { h.opened <- s }
+func (h *blockingCloser) OnMessage(*Session, Message) {}
+func (h *blockingCloser) OnClose(_ *Session, reason string, _ error) {
+	select {
+	case <-h.release:
+	case <-time.After(5 * time.Second):
+		reason = "OnClose ran inside Send"
+	}
+	h.closed <- reason
+}
+
+// A write error met by Send's own write closes the session on another
+// goroutine: Send never calls the Handler (the caller may hold its locks).
+func TestWebSocketWriteErrorClosesOffSend(t *testing.T) {
+	t.Parallel()
+	h := &blockingCloser{opened: make(chan *Session, 1), release: make(chan struct{}), closed: make(chan string, 1)}
+	_, ts := newTestServer(t, h, nil)
+	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
+	c.expectOpen()
+	s := <-h.opened
+	s.mu.Lock()
+	conn := s.ws.conn.(*net.TCPConn)
+	s.mu.Unlock()
+	if err := conn.CloseWrite(); err != nil { // our next write fails with EPIPE
+		t.Fatal(err)
+	}
+	if err := s.Send(Message{Data: []byte("lost")}); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	close(h.release)
+	if reason := <-h.closed; reason != ReasonTransportError {
+		t.Fatalf("close reason %q, want %q", reason, ReasonTransportError)
 	}
 }

@@ -150,26 +150,23 @@ func (s *Session) claimWriterLocked() (*wsConn, []Packet) {
 }
 
 // writeInline writes pkts without waiting, as the claimed writer, then
-// hands the rest (and whatever was queued meanwhile) to a writer goroutine.
+// hands the rest, whatever was queued meanwhile, and any close (a write
+// error, an orderly close now drained) to a writer goroutine: Send never
+// calls the Handler.
 func (s *Session) writeInline(c *wsConn, pkts []Packet) {
 	f := buildFrames(pkts)
 	done, err := c.tryWrite(f)
 	s.mu.Lock()
 	s.recycleLocked(pkts)
-	if err != nil {
-		s.writing, s.inWrite = false, false
-		s.mu.Unlock()
-		s.closeNow(ReasonTransportError, err, 0)
-		return
-	}
-	if done {
-		s.inWrite = false
-		if s.stopWriterLocked(c) {
+	switch {
+	case done:
+		s.inWrite, f = false, nil
+		if s.ws != c || s.state == stateClosed || s.state == stateOpen && len(s.queue) == 0 {
+			s.writing = false
+			s.mu.Unlock()
 			return
 		}
-		f = nil
-	} else if s.ws != c || s.state == stateClosed {
-		// closed meanwhile: the rest is dropped, as the queue was
+	case s.ws != c || s.state == stateClosed: // closed meanwhile: the rest is dropped, as the queue was
 		s.writing, s.inWrite = false, false
 		s.mu.Unlock()
 		if f.locked {
@@ -177,10 +174,12 @@ func (s *Session) writeInline(c *wsConn, pkts []Packet) {
 		}
 		f.release()
 		return
+	case err != nil:
+		f = nil
 	}
 	s.srv.wg.Add(1)
 	s.mu.Unlock()
-	go s.writeLoop(c, f)
+	go s.writeLoop(c, f, err)
 }
 
 // stopWriterLocked ends the writer role when nothing is left to write, and
@@ -209,24 +208,23 @@ func (s *Session) recycleLocked(pkts []Packet) {
 
 // writeLoop is the writer goroutine: it writes f (the rest of an inline
 // write; may be nil), then everything queued on c, as few writes as
-// possible, and exits when the queue is empty.
-func (s *Session) writeLoop(c *wsConn, f *frames) {
+// possible, and exits when the queue is empty. A non-nil err (of an inline
+// write) closes the session at once.
+func (s *Session) writeLoop(c *wsConn, f *frames, err error) {
 	defer s.srv.wg.Done()
 	var pkts []Packet // the batch f was built from, recycled once written
 	for {
 		if f != nil {
-			err := c.writeFrames(f)
-			s.mu.Lock()
-			s.inWrite = false
-			s.recycleLocked(pkts)
-			if err != nil {
-				s.writing = false
-				s.mu.Unlock()
-				s.closeNow(ReasonTransportError, err, 0)
-				return
-			}
-		} else {
-			s.mu.Lock()
+			err = c.writeFrames(f)
+		}
+		s.mu.Lock()
+		s.inWrite = false
+		s.recycleLocked(pkts)
+		if err != nil {
+			s.writing = false
+			s.mu.Unlock()
+			s.closeNow(ReasonTransportError, err, 0)
+			return
 		}
 		if s.stopWriterLocked(c) {
 			return
