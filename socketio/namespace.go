@@ -120,13 +120,8 @@ func (n *Namespace) connect(s *Socket) {
 		return
 	}
 	p, _ := parser.NewConnect(n.name, s.connectReply())
-	n.mu.Lock()
-	n.sockets[s.id] = s
-	if s.pid != "" {
-		n.byPID[s.pid] = s
-	}
-	n.mu.Unlock()
 	if r != nil {
+		n.register(s) // listed first: a client back on a new connection finds it by pid
 		// Missed events first, as in JS, then the CONNECT reply.
 		if !s.sendMissed(r) {
 			return
@@ -136,6 +131,9 @@ func (n *Namespace) connect(s *Socket) {
 		s.state = stateConnected
 		s.mu.Unlock()
 		s.Join(s.id)
+		// Listed only once broadcasts reach it, so that whoever sees it in
+		// Sockets() and broadcasts reaches it too.
+		n.register(s)
 	}
 	_ = s.conn.send(encode(p).msgs, false)
 	for _, fn := range onConn {
@@ -153,6 +151,17 @@ func runMiddleware(mw func(*Socket) error, s *Socket) (err error) {
 		}
 	}()
 	return mw(s)
+}
+
+// register lists s among the namespace's sockets. It runs on s's task
+// goroutine, like close, so s cannot be closed meanwhile.
+func (n *Namespace) register(s *Socket) {
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	if s.pid != "" {
+		n.byPID[s.pid] = s
+	}
+	n.mu.Unlock()
 }
 
 func (n *Namespace) removeSocket(s *Socket) {
