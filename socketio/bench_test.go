@@ -30,6 +30,12 @@ func (s *sinkSession) CloseWithReason(string) {}
 func (s *sinkSession) SendVolatile(msgs ...engineio.Message) bool {
 	return s.Send(msgs...) == nil
 }
+func (s *sinkSession) sent() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
+}
+
 func (s *sinkSession) Send(msgs ...engineio.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -50,8 +56,10 @@ func connectSinks(srv *Server, n int) []*sinkSession {
 		sinks[i] = &sinkSession{}
 		newConn(srv, sinks[i]).onMessage(engineio.Message{Data: []byte("0")}) // CONNECT "/"
 	}
-	for len(srv.Of("/").Sockets()) < n {
-		time.Sleep(time.Millisecond)
+	for _, s := range sinks { // until each has its CONNECT reply
+		for s.sent() == 0 {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	return sinks
 }
