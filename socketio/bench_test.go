@@ -27,6 +27,7 @@ func (s *sinkSession) Request() *http.Request { return sinkRequest }
 func (s *sinkSession) Transport() string      { return "websocket" }
 func (s *sinkSession) Close()                 {}
 func (s *sinkSession) CloseWithReason(string) {}
+func (s *sinkSession) Abort(string)           {}
 func (s *sinkSession) SendVolatile(msgs ...engineio.Message) bool {
 	return s.Send(msgs...) == nil
 }

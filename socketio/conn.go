@@ -40,6 +40,7 @@ type session interface {
 	SendVolatile(msgs ...engineio.Message) bool
 	Close()
 	CloseWithReason(reason string)
+	Abort(reason string)
 }
 
 // closedChan is a closed channel: no CONNECT to wait for.
@@ -96,7 +97,9 @@ func (c *conn) send(msgs []engineio.Message, volatile bool) error {
 	if errors.Is(err, engineio.ErrQueueFull) {
 		c.srv.log.Warn("socketio: outbound queue full, disconnecting slow client",
 			"sid", c.sess.ID(), "transport", c.sess.Transport(), "reason", ReasonForcedServerClose)
-		c.sess.CloseWithReason(ReasonForcedServerClose)
+		// At once: an orderly close would wait, up to its 30 s limit, for
+		// the client that is not reading to drain the full queue first.
+		c.sess.Abort(ReasonForcedServerClose)
 	}
 	return err
 }

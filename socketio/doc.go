@@ -25,13 +25,12 @@
 //
 // Each connection's outbound queue is bounded in packets and bytes
 // (MaxQueuePackets, MaxQueueBytes). A broadcast never waits for a client:
-// a packet that does not fit disconnects that client (logged, reason
-// "forced server close"), while a volatile packet is simply dropped. This
-// also applies to a burst larger than the bound (beyond what the TCP buffers
-// absorb) sent faster than a healthy client reads: raise the bounds for
-// bursty traffic, or pace the sender. The
-// events a socket has received but not yet handled are bounded too
-// (MaxPendingEvents): past it, reading from that client pauses (so a
+// a packet that does not fit disconnects that client at once, dropping its
+// queue (logged, reason "forced server close"), while a volatile packet is
+// simply dropped. This also applies to a burst larger than the bound (beyond
+// what the TCP buffers absorb) sent faster than a healthy client reads: raise
+// the bounds for bursty traffic, or pace the sender. The events a socket has
+// received but not yet handled are bounded too (MaxPendingEvents): past it, reading from that client pauses (so a
 // handler of that socket waiting in EmitWithAck for the same client only
 // gets its reply once the queue drains, or fails at its deadline).
 //

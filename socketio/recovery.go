@@ -192,11 +192,7 @@ func (n *Namespace) takeOver(ctx context.Context, pid string) {
 		return
 	}
 	n.srv.log.Debug("socketio: closing the previous connection of a recovering client", "sid", old.id, "nsp", n.name)
-	if a, ok := old.conn.sess.(interface{ Abort(string) }); ok {
-		a.Abort(ReasonTransportClose)
-	} else {
-		old.conn.sess.CloseWithReason(ReasonTransportClose)
-	}
+	old.conn.sess.Abort(ReasonTransportClose)
 	select {
 	case <-old.closed:
 	case <-ctx.Done():
