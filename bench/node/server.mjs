@@ -2,29 +2,76 @@
 // socket.io 4.8 package, so the Go server can be measured side by side.
 //
 //   node --expose-gc bench/node/server.mjs -addr 127.0.0.1:3000 [-engine ws|uws]
+//        [-redis redis://HOST:PORT] [-recovery]
 //
 // -engine ws (default) is socket.io's default engine on a Node HTTP server;
 // -engine uws attaches it to uWebSockets.js and refuses to start unless the
 // native module loaded (the package silently falls back to a JS version).
+// -redis joins the cluster of servers (Go and Node.js alike) sharing that
+// Redis through @socket.io/redis-adapter; -recovery turns connection state
+// recovery on with its defaults, and with -redis uses
+// @socket.io/redis-streams-adapter instead, so sessions survive across nodes.
 // Options are the defaults, CORS reflects any origin with credentials.
 // SIGUSR2 runs gc() (with --expose-gc) so memory can be read without garbage.
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
+import { createAdapter as createPubSubAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
+import { createClient } from "redis";
 
 const require = createRequire(import.meta.url);
 
 function parseArgs(argv) {
-  const opts = { addr: "127.0.0.1:3000", engine: "ws" };
+  const opts = { addr: "127.0.0.1:3000", engine: "ws", redis: "", recovery: false };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--?/, "");
+    if (name === "recovery") {
+      opts.recovery = true;
+      continue;
+    }
     if (!(name in opts) || i + 1 >= argv.length) {
-      console.error(`usage: server.mjs [-addr HOST:PORT] [-engine ws|uws] (bad argument ${argv[i]})`);
+      console.error(
+        `usage: server.mjs [-addr HOST:PORT] [-engine ws|uws] [-redis redis://HOST:PORT] [-recovery] (bad argument ${argv[i]})`,
+      );
       process.exit(2);
     }
     opts[name] = argv[++i];
   }
   return opts;
+}
+
+// connectRedis returns a connected client of the redis package; a lost
+// connection is logged and retried by the client itself.
+async function connectRedis(url) {
+  const client = createClient({ url });
+  client.on("error", (err) => console.error(`server.mjs: redis: ${err.message}`));
+  try {
+    await client.connect();
+  } catch (err) {
+    console.error(`server.mjs: cannot connect to ${url}: ${err.message}`);
+    process.exit(1);
+  }
+  return client;
+}
+
+// serverOptions builds the Server options for -redis and -recovery; the
+// returned clients are closed on exit.
+async function serverOptions(opts) {
+  const options = { cors: { origin: true, credentials: true } };
+  const clients = [];
+  if (opts.recovery) options.connectionStateRecovery = {};
+  if (opts.redis && opts.recovery) {
+    const client = await connectRedis(opts.redis);
+    clients.push(client);
+    options.adapter = createStreamsAdapter(client);
+  } else if (opts.redis) {
+    const pub = await connectRedis(opts.redis);
+    const sub = await connectRedis(opts.redis);
+    clients.push(pub, sub);
+    options.adapter = createPubSubAdapter(pub, sub);
+  }
+  return [options, clients];
 }
 
 // loadNativeUWS returns uWebSockets.js, or exits when its native binary did
@@ -112,8 +159,11 @@ const opts = parseArgs(process.argv.slice(2));
 const sep = opts.addr.lastIndexOf(":");
 const host = opts.addr.slice(0, sep);
 const port = Number(opts.addr.slice(sep + 1));
-const io = new Server({ cors: { origin: true, credentials: true } });
+const [options, redisClients] = await serverOptions(opts);
+const io = new Server(options);
 setupNamespaces(io);
+// destroy, not close: close would wait for the streams adapter's blocking read.
+const dropRedis = () => redisClients.forEach((c) => c.destroy());
 
 // Handlers first: uWebSockets.js calls the listen callback, which prints
 // "listening", synchronously.
@@ -134,6 +184,7 @@ if (opts.engine === "uws") {
   });
   stop = () => {
     io.close();
+    dropRedis();
     process.exit(0);
   };
 } else if (opts.engine === "ws") {
@@ -146,7 +197,11 @@ if (opts.engine === "uws") {
   http.listen(port, host, () => {
     console.log(`node socket.io ${require("socket.io/package.json").version} (ws) listening on http://${opts.addr}`);
   });
-  stop = () => io.close(() => process.exit(0));
+  stop = () =>
+    io.close(() => {
+      dropRedis();
+      process.exit(0);
+    });
 } else {
   console.error(`server.mjs: unknown engine ${opts.engine} (want ws or uws)`);
   process.exit(2);
