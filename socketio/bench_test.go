@@ -170,3 +170,31 @@ func BenchmarkReceiveEvent(b *testing.B) {
 	}
 	handled.Wait()
 }
+
+// BenchmarkEchoEvent measures the echo scenario: one event at a time from
+// the read path to a handler that emits back, the socket idle in between
+// (as when each event waits for a network round trip).
+func BenchmarkEchoEvent(b *testing.B) {
+	srv := NewServer(nil)
+	handled := make(chan struct{})
+	srv.OnConnection(func(s *Socket) {
+		s.On("msg", func(e *Event) {
+			var n int
+			_ = e.Args(&n)
+			_ = s.Emit("msg", n)
+			handled <- struct{}{}
+		})
+	})
+	sink := &sinkSession{}
+	c := newConn(srv, sink)
+	c.onMessage(engineio.Message{Data: []byte("0")})
+	for len(srv.Of("/").Sockets()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	msg := []byte(`2["msg",42]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.onMessage(engineio.Message{Data: append([]byte(nil), msg...)})
+		<-handled
+	}
+}

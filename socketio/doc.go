@@ -44,7 +44,8 @@
 // blocked in EmitWithAck gets its reply) and queues events. Each socket runs
 // its middlewares, connection handlers, event handlers and disconnect
 // handlers one at a time, in order, on a goroutine that exists only while it
-// has work; an idle socket owns no goroutine. OnAnyOutgoing handlers run on
+// has work (and lingers 5ms after, so that a burst or the next event of a
+// request/reply loop reuses it); an idle socket owns no goroutine. OnAnyOutgoing handlers run on
 // the emitter's goroutine.
 //
 // Locks, outermost first: Server.mu, Namespace.mu (ParentNamespace.mu),

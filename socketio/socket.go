@@ -75,7 +75,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 		closed:    make(chan struct{}),
 		finished:  make(chan struct{}),
 	}
-	s.queue.init(nsp.srv.opts.MaxPendingEvents, nsp.srv.log)
+	s.queue.init(nsp.srv.opts.MaxPendingEvents, nsp.srv.log, s.dispatch)
 	return s
 }
 
@@ -445,7 +445,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		ok := s.state == stateConnected
 		s.mu.Unlock()
 		if ok {
-			s.queue.pushWait(func() { s.dispatch(p) })
+			s.queue.pushEvent(p)
 		}
 	case parser.Ack, parser.BinaryAck:
 		// Resolved here, not behind the handlers, so that a handler blocked
