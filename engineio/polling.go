@@ -62,8 +62,10 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 	case stateClosed:
 		// answered by wt.reply below
 	case stateClosing:
+		// Like Node: what is queued goes first, the close packet in the
+		// GET after it, so a client handles the packets before the close.
 		pkts = s.takeQueueLocked()
-		closing = true
+		closing = len(pkts) == 0
 	default:
 		if s.transport != transportPolling {
 			// Upgraded while this GET waited: answer as if it came after
@@ -78,7 +80,7 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if closing {
-		if len(pkts) == 0 && reply != '1' { // Node ends a GET arriving after the close with a noop first
+		if reply != '1' { // Node ends a GET arriving after the close with a noop first
 			pkts = append(pkts, Packet{Type: PacketNoop})
 		}
 		pkts = append(pkts, Packet{Type: PacketClose})

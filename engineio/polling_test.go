@@ -330,7 +330,8 @@ func TestPollingServerClose(t *testing.T) {
 	}
 	expectUnknown(t, ts.URL, sid)
 
-	// no GET pending: the next GET gets the queue, noop-less, then close
+	// no GET pending: the next GET gets the queue, the one after it the
+	// close (as Node: a client handles the packets before the close)
 	sid = handshake(t, ts.URL)
 	s = srv.lookup(sid)
 	if err := s.Send(Message{Data: []byte("bye")}); err != nil {
@@ -340,12 +341,35 @@ func TestPollingServerClose(t *testing.T) {
 	if err := s.Send(Message{Data: []byte("late")}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Send after Close: %v", err)
 	}
-	if r := do(t, "GET", pollURL(ts.URL, sid), ""); r.body != "4bye\x1e1" {
+	if r := do(t, "GET", pollURL(ts.URL, sid), ""); r.body != "4bye" {
 		t.Fatalf("next GET got %q", r.body)
+	}
+	if r := do(t, "GET", pollURL(ts.URL, sid), ""); r.body != "6\x1e1" {
+		t.Fatalf("GET after the queue got %q", r.body)
 	}
 	if reason := h.waitClose(t); reason != "forced server close" {
 		t.Fatalf("reason %q", reason)
 	}
+	expectUnknown(t, ts.URL, sid)
+
+	// a GET pending, a message and the close right behind it: the same
+	sid = handshake(t, ts.URL)
+	get = asyncGet(t, pollURL(ts.URL, sid))
+	s = waitHeld(t, srv, sid)
+	if err := s.Send(Message{Data: []byte("bye")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if r := recv(t, get); r.body != "4bye" {
+		t.Fatalf("pending GET got %q", r.body)
+	}
+	if r := do(t, "GET", pollURL(ts.URL, sid), ""); r.body != "6\x1e1" {
+		t.Fatalf("GET after the queue got %q", r.body)
+	}
+	if reason := h.waitClose(t); reason != ReasonForcedClose {
+		t.Fatalf("reason %q", reason)
+	}
+	expectUnknown(t, ts.URL, sid)
 
 	// nothing queued and no GET pending: 6\x1e1
 	sid = handshake(t, ts.URL)

@@ -191,6 +191,7 @@ func TestDisconnectReasons(t *testing.T) {
 	if want := []string{"/ server namespace disconnect", "/a server namespace disconnect"}; !slices.Equal(all, want) {
 		t.Fatalf("reasons %q, want %q", all, want)
 	}
+	c.ExpectClose() // in the response after the DISCONNECT packets, as with Node
 	waitFor(t, "engine session closed", func() bool { return srv.Engine().ClientsCount() == 0 })
 }
 
