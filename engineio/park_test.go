@@ -84,3 +84,28 @@ func TestWebSocketParkedSessions(t *testing.T) {
 	}
 	thePollerStopped(t)
 }
+
+// A pong parks the read loop at once (the next frame is likely a
+// pingInterval away); other frames keep it waiting parkAfter.
+func TestWebSocketParksRightAfterPong(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("read loops park on Linux only")
+	}
+	h := newEchoHandler()
+	srv := NewServer(h, &ServerOptions{PingInterval: 50 * time.Millisecond, PingTimeout: 5 * time.Second})
+	srv.parkAfter = time.Hour
+	ts := newPlainServer(t, srv)
+	t.Cleanup(func() { _ = srv.Close(t.Context()) })
+	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
+	c.expectOpen()
+	c.sendText("4hi")
+	c.expectText("4hi")
+	waitReadLoops(t, 1) // waiting parkAfter
+	c.expectText("2")
+	c.sendText("3")
+	waitReadLoops(t, 0)
+	c.expectText("2") // parked, it still reads the next pong
+	c.sendText("3")
+	c.sendText("4still here")
+	c.expectText("4still here")
+}

@@ -37,6 +37,7 @@ type Server struct {
 	opts         ServerOptions
 	log          *slog.Logger
 	closeTimeout time.Duration // bound of an orderly close; a field for tests
+	parkAfter    time.Duration // idle time before a WebSocket read loop parks; a field for tests
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -54,7 +55,7 @@ type Server struct {
 
 // NewServer returns a Server delivering session events to h. opts may be nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout}
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter}
 	srv.log = srv.opts.Logger
 	return srv
 }

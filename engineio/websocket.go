@@ -391,11 +391,12 @@ func (c *wsConn) readLoop() wsEnd {
 		msg   []byte
 		msgOp ws.OpCode
 		inMsg bool
+		idle  bool // park without waiting parkAfter first
 		ctl   [125]byte
 	)
 	for {
 		if !inMsg && c.fd >= 0 && !c.noPark && c.br.Buffered() == 0 {
-			switch err := c.awaitFrame(); {
+			switch err := c.awaitFrame(idle); {
 			case err == errParked:
 				return wsEnd{parked: true}
 			case err != nil:
@@ -475,25 +476,39 @@ func (c *wsConn) readLoop() wsEnd {
 		if c.closeReq.Load() || !c.s.onWSPacket(c, p) {
 			return wsEnd{}
 		}
+		idle = p.Type == PacketPong // a heartbeat: the next frame is likely a pingInterval away
 	}
 }
 
 // parkAfter is how long a read loop waits for the next frame before it
 // parks: a chatty connection keeps its goroutine (parking costs syscalls
-// and a goroutine start per message), an idle one releases it. A variable
-// for tests, which park after a few milliseconds to exercise parking.
+// and a goroutine start per message), an idle one releases it. New
+// servers copy it (Server.parkAfter); tests park after a few milliseconds
+// to exercise parking.
 var parkAfter = time.Second
 
 var errParked = errors.New("engineio: read loop parked")
 
-// awaitFrame waits up to parkAfter for the next frame's first byte, then
-// parks (errParked); a nil error with closeReq set means stop reading.
-func (c *wsConn) awaitFrame() error {
+// awaitFrame waits up to Server.parkAfter for the next frame's first byte, then
+// parks (errParked); with idle set, it parks at once (the poller wakes it
+// at once too if a frame is already there). A nil error with closeReq set
+// means stop reading.
+func (c *wsConn) awaitFrame(idle bool) error {
 	for {
 		if c.closeReq.Load() {
 			return nil
 		}
-		_ = c.conn.SetReadDeadline(time.Now().Add(parkAfter))
+		if idle {
+			idle = false
+			if c.park() {
+				return errParked
+			}
+			if c.noPark {
+				return nil
+			}
+			continue
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(c.srv.parkAfter))
 		// requestClose sets closeReq, then a past deadline: seeing closeReq
 		// unset here means that deadline comes after ours, not before.
 		if c.closeReq.Load() {
