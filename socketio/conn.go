@@ -22,12 +22,18 @@ type prepared struct {
 func (p *prepared) Packet() *parser.Packet { return p.pkt }
 
 func encode(p *parser.Packet) *prepared {
+	return &prepared{pkt: p, msgs: encodeMsgs(p)}
+}
+
+// encodeMsgs encodes p as Engine.IO messages: the text packet, then its
+// binary attachments.
+func encodeMsgs(p *parser.Packet) []engineio.Message {
 	msgs := make([]engineio.Message, 1, 1+len(p.Attachments))
 	msgs[0] = engineio.Message{Data: p.AppendText(nil)}
 	for _, a := range p.Attachments {
 		msgs = append(msgs, engineio.Message{Data: a, Binary: true})
 	}
-	return &prepared{pkt: p, msgs: msgs}
+	return msgs
 }
 
 // session is what a conn uses of its *engineio.Session (an interface so
@@ -187,7 +193,7 @@ func (c *conn) sendConnectError(nsp, message string, data any) {
 	if err != nil {
 		p, _ = parser.NewConnectError(nsp, message, nil)
 	}
-	_ = c.send(encode(p).msgs, false)
+	_ = c.send(encodeMsgs(p), false)
 }
 
 // connected moves s from connecting to connected. It reports false when the

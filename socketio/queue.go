@@ -87,7 +87,11 @@ func (q *taskQueue) run() {
 		}
 		t := q.tasks[0]
 		q.tasks[0] = task{}
-		q.tasks = q.tasks[1:]
+		if len(q.tasks) == 1 {
+			q.tasks = q.tasks[:0] // keep the array: no allocation per event
+		} else {
+			q.tasks = q.tasks[1:]
+		}
 		q.space.Signal()
 		q.mu.Unlock()
 		q.call(t)

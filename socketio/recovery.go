@@ -206,7 +206,7 @@ func (n *Namespace) takeOver(ctx context.Context, pid string) {
 func (s *Socket) sendMissed(r *restored) bool {
 	deadline := time.Now().Add(replayTimeout)
 	for _, p := range r.missed {
-		if !s.sendPatiently(encode(p).msgs, deadline) {
+		if !s.sendPatiently(encodeMsgs(p), deadline) {
 			return false
 		}
 	}

@@ -421,7 +421,7 @@ func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
 	if !s.isOpen() {
 		return ErrDisconnected
 	}
-	return s.conn.send(encode(p).msgs, volatile)
+	return s.conn.send(encodeMsgs(p), volatile)
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet, name string) {
