@@ -29,11 +29,17 @@ type poller struct {
 	conns map[int32]*wsConn // by fd
 }
 
-// connFD returns the fd of a plain TCP or Unix connection, or -1 (TLS and
-// wrapped connections keep a read goroutine).
+// connFD returns the fd of a plain TCP or Unix connection, or -1: TLS and
+// other wrapped connections (whose Write may do more than write the fd)
+// keep a read goroutine and the writer goroutine.
 func connFD(conn net.Conn) int {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch conn := conn.(type) {
+	case *net.TCPConn:
+		sc = conn
+	case *net.UnixConn:
+		sc = conn
+	default:
 		return -1
 	}
 	rc, err := sc.SyscallConn()
