@@ -2,71 +2,35 @@ package client
 
 import (
 	"encoding/json"
-	"sync"
 	"sync/atomic"
 
+	"github.com/seed9706/socketio/internal/eventargs"
 	"github.com/seed9706/socketio/parser"
 )
 
 // argList gives lazy access to the arguments of a packet: they stay raw
-// JSON until decoded.
+// JSON until decoded. It forwards to eventargs.List, shared with package
+// socketio, so that Event and Reply get exactly these methods.
 type argList struct {
-	pkt  *parser.Packet
-	once sync.Once
-	raw  []json.RawMessage
-	err  error
+	args eventargs.List
 }
 
-func (a *argList) load() ([]json.RawMessage, error) {
-	a.once.Do(func() { a.raw, a.err = a.pkt.Args() })
-	return a.raw, a.err
-}
+func newArgList(p *parser.Packet) argList { return argList{eventargs.List{Packet: p}} }
 
 // Args decodes the arguments into dst, in order, like json.Unmarshal; binary
 // attachments decode into []byte (or any). Extra arguments are ignored and
 // extra destinations are left untouched, as JavaScript does.
-func (a *argList) Args(dst ...any) error {
-	raw, err := a.load()
-	if err != nil {
-		return err
-	}
-	for i, d := range dst {
-		if i >= len(raw) {
-			break
-		}
-		if err := parser.Unmarshal(raw[i], a.pkt.Attachments, d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (a *argList) Args(dst ...any) error { return a.args.Args(dst...) }
 
 // Len returns the number of arguments.
-func (a *argList) Len() int {
-	raw, _ := a.load()
-	return len(raw)
-}
+func (a *argList) Len() int { return a.args.Len() }
 
 // Raw returns the arguments as raw JSON; binary attachments appear as their
 // placeholders ({"_placeholder":true,"num":N}).
-func (a *argList) Raw() []json.RawMessage {
-	raw, _ := a.load()
-	return raw
-}
+func (a *argList) Raw() []json.RawMessage { return a.args.Raw() }
 
 // Values returns the arguments ready to be emitted again, byte for byte.
-func (a *argList) Values() []any {
-	raw, _ := a.load()
-	out := make([]any, len(raw))
-	for i, r := range raw {
-		if len(a.pkt.Attachments) == 0 {
-			out[i] = r
-		} else {
-			out[i] = parser.RawArg{JSON: r, Attachments: a.pkt.Attachments}
-		}
-	}
-	return out
-}
+func (a *argList) Values() []any { return a.args.Values() }
 
 // Event is an event received from the server (or, for OnAnyOutgoing, one
 // being sent to it).
@@ -85,7 +49,7 @@ func (e *Event) Name() string { return e.name }
 func (e *Event) Socket() *Socket { return e.socket }
 
 // HasAck reports whether the server asked for an acknowledgement.
-func (e *Event) HasAck() bool { return !e.outgoing && e.pkt.HasID }
+func (e *Event) HasAck() bool { return !e.outgoing && e.args.Packet.HasID }
 
 // Ack sends the acknowledgement with args. Only the first call sends; it does
 // nothing when the server asked for none. Like in JS, an acknowledgement is
@@ -94,7 +58,7 @@ func (e *Event) Ack(args ...any) error {
 	if !e.HasAck() || !e.acked.CompareAndSwap(false, true) {
 		return nil
 	}
-	p, err := parser.NewAck(e.socket.nsp, e.pkt.ID, args)
+	p, err := parser.NewAck(e.socket.nsp, e.args.Packet.ID, args)
 	if err != nil {
 		return err
 	}

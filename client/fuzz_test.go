@@ -41,7 +41,7 @@ func FuzzIncoming(f *testing.F) {
 				t.Fatalf("error %q", ce.Error())
 			}
 		case parser.Event, parser.BinaryEvent, parser.Ack, parser.BinaryAck:
-			a := &argList{pkt: p}
+			a := newArgList(p)
 			vals := make([]any, a.Len())
 			dst := make([]any, len(vals))
 			for i := range vals {

@@ -517,7 +517,7 @@ func (s *Socket) onEvent(ec *engineConn, p *parser.Packet) {
 	if err != nil {
 		return
 	}
-	ev := &Event{argList: argList{pkt: p}, name: name, socket: s}
+	ev := &Event{argList: newArgList(p), name: name, socket: s}
 	s.mu.Lock()
 	if s.conn == nil && len(s.recvBuffer) >= s.opts.MaxBufferedPackets {
 		s.recvLost++ // and its offset is not kept
@@ -578,7 +578,7 @@ func (s *Socket) notifyOutgoingLocked(p *parser.Packet) {
 	if err != nil {
 		return
 	}
-	ev := &Event{argList: argList{pkt: p}, name: name, socket: s, outgoing: true}
+	ev := &Event{argList: newArgList(p), name: name, socket: s, outgoing: true}
 	pushEach(&s.m.dispatch, s.handlers.anyOut, func(fn func(*Event)) { fn(ev) })
 }
 
@@ -593,7 +593,7 @@ func (s *Socket) onAck(p *parser.Packet) {
 	if e.timer != nil {
 		e.timer.Stop()
 	}
-	e.resolve(&Reply{argList{pkt: p}}, nil)
+	e.resolve(&Reply{newArgList(p)}, nil)
 }
 
 // closed: the socket is disconnected. Pending acknowledgements of packets

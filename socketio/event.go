@@ -2,72 +2,31 @@ package socketio
 
 import (
 	"encoding/json"
-	"sync"
 	"sync/atomic"
 
+	"github.com/seed9706/socketio/internal/eventargs"
 	"github.com/seed9706/socketio/parser"
 )
 
 // argList gives lazy access to the arguments of a received packet: they
-// stay raw JSON until decoded.
+// stay raw JSON until decoded. It forwards to eventargs.List, shared with
+// package client, so that Event and Reply get exactly these methods.
 type argList struct {
-	pkt       *parser.Packet
-	firstOnly bool // keep only the first argument (broadcast acks, as in JS)
-	once      sync.Once
-	raw       []json.RawMessage
-	err       error
-}
-
-func (a *argList) load() ([]json.RawMessage, error) {
-	a.once.Do(func() {
-		a.raw, a.err = a.pkt.Args()
-		if a.firstOnly && len(a.raw) > 1 {
-			a.raw = a.raw[:1]
-		}
-	})
-	return a.raw, a.err
+	args eventargs.List
 }
 
 // Args decodes the arguments into dst, in order, like json.Unmarshal; binary
 // attachments decode into []byte (or any). Extra arguments are ignored and
 // extra destinations are left untouched, as JavaScript does.
-func (a *argList) Args(dst ...any) error {
-	raw, err := a.load()
-	if err != nil {
-		return err
-	}
-	for i, d := range dst {
-		if i >= len(raw) {
-			break
-		}
-		if err := parser.Unmarshal(raw[i], a.pkt.Attachments, d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (a *argList) Args(dst ...any) error { return a.args.Args(dst...) }
 
 // Raw returns the arguments as raw JSON; binary attachments appear as their
 // placeholders ({"_placeholder":true,"num":N}).
-func (a *argList) Raw() []json.RawMessage {
-	raw, _ := a.load()
-	return raw
-}
+func (a *argList) Raw() []json.RawMessage { return a.args.Raw() }
 
 // Values returns the arguments ready to be emitted again, byte for byte:
 // raw JSON, with the binary attachments they refer to (parser.RawArg).
-func (a *argList) Values() []any {
-	raw, _ := a.load()
-	out := make([]any, len(raw))
-	for i, r := range raw {
-		if len(a.pkt.Attachments) == 0 {
-			out[i] = r
-		} else {
-			out[i] = parser.RawArg{JSON: r, Attachments: a.pkt.Attachments}
-		}
-	}
-	return out
-}
+func (a *argList) Values() []any { return a.args.Values() }
 
 // Event is an event received from a client (or, for OnAnyOutgoing, sent to it).
 type Event struct {
@@ -78,7 +37,7 @@ type Event struct {
 }
 
 func newEvent(s *Socket, p *parser.Packet, name string) *Event {
-	return &Event{argList: argList{pkt: p}, name: name, socket: s}
+	return &Event{argList: argList{eventargs.List{Packet: p}}, name: name, socket: s}
 }
 
 // Name is the event name.
@@ -88,15 +47,15 @@ func (e *Event) Name() string { return e.name }
 func (e *Event) Socket() *Socket { return e.socket }
 
 // HasAck reports whether the client asked for an acknowledgement.
-func (e *Event) HasAck() bool { return e.pkt.HasID }
+func (e *Event) HasAck() bool { return e.args.Packet.HasID }
 
 // Ack sends the acknowledgement with args. Only the first call sends; it does
 // nothing when the client asked for none.
 func (e *Event) Ack(args ...any) error {
-	if !e.pkt.HasID || !e.acked.CompareAndSwap(false, true) {
+	if !e.args.Packet.HasID || !e.acked.CompareAndSwap(false, true) {
 		return nil
 	}
-	p, err := parser.NewAck(e.socket.nsp.name, e.pkt.ID, args)
+	p, err := parser.NewAck(e.socket.nsp.name, e.args.Packet.ID, args)
 	if err != nil {
 		return err
 	}
@@ -110,5 +69,5 @@ type Reply struct {
 }
 
 func newReply(p *parser.Packet, firstOnly bool) *Reply {
-	return &Reply{argList{pkt: p, firstOnly: firstOnly}}
+	return &Reply{argList{eventargs.List{Packet: p, FirstOnly: firstOnly}}}
 }
