@@ -23,9 +23,11 @@ import (
 // TestMixedCluster is the Redis issue's acceptance test: two benchserver
 // processes and the Node.js contract server (bench/node/server.mjs), all
 // with -redis on one Redis, and official socket.io-client clients spread
-// over the three; every operation of the contract spans all nodes.
+// over the three; every operation of the contract spans all nodes. With
+// -recovery too (the Redis Streams adapters), cut clients also get their
+// session and the broadcasts they missed back.
 func TestMixedCluster(t *testing.T) {
-	redisURL := "redis://" + interop.StartRedis(t)
+	interop.Require(t)
 	root, err := interop.Root()
 	if err != nil {
 		t.Fatal(err)
@@ -34,13 +36,23 @@ func TestMixedCluster(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	nodeServer := filepath.Join(root, "bench/node/server.mjs")
+	t.Run("pubsub", func(t *testing.T) { checkMixedCluster(t, bin, nodeServer, false) })
+	t.Run("streams", func(t *testing.T) { checkMixedCluster(t, bin, nodeServer, true) })
+}
+
+func checkMixedCluster(t *testing.T, bin, nodeServer string, recovery bool) {
+	flags := []string{"-redis", "redis://" + interop.StartRedis(t)}
+	if recovery {
+		flags = append(flags, "-recovery")
+	}
 	urls := map[string]string{ // node -> base URL
-		"g1": startNode(t, bin, "-redis", redisURL),
-		"g2": startNode(t, bin, "-redis", redisURL),
-		"n":  startNode(t, "node", filepath.Join(root, "bench/node/server.mjs"), "-redis", redisURL),
+		"g1": startNode(t, bin, flags...),
+		"g2": startNode(t, bin, flags...),
+		"n":  startNode(t, "node", append([]string{nodeServer}, flags...)...),
 	}
 
-	c := &clusterClients{t: t, p: interop.Start(t, "testdata/interop/clients.mjs"), ids: map[string]string{}}
+	c := &clusterClients{t: t, p: interop.Start(t, "testdata/interop/clients.mjs"), ids: map[string]string{}, offsets: recovery}
 	// Two clients per node: "a" upgrades from polling, "b" is websocket only.
 	all := []string{"g1a", "g1b", "g2a", "g2b", "na", "nb"}
 	for _, name := range all {
@@ -106,6 +118,39 @@ func TestMixedCluster(t *testing.T) {
 		}
 		// except a room: only the sockets in "r" and not in "all" (none).
 		c.expectAck("g2a", `[]`, "broadcast-except", "r", "all", "nobody")
+		c.checkBroadcasts(all, want)
+	}
+
+	// recovery: the cut client gets its id back, and the broadcast another
+	// node sent once its disconnection was known cluster-wide.
+	if recovery {
+		want := map[string][]string{}
+		for _, x := range []struct{ cut, sender string }{{"na", "g1b"}, {"g2a", "nb"}, {"g1a", "g2b"}} {
+			c.must(c.p.Send(map[string]any{"op": "cut", "name": x.cut}))
+			var d struct{ Reason string }
+			c.must(c.take("disconnect", x.cut, -1).Decode(&d))
+			if d.Reason != "forced close" {
+				t.Errorf("%s: disconnect reason %q, want forced close", x.cut, d.Reason)
+			}
+			// Its node notices the cut a little later.
+			others := c.idsOf(slices.DeleteFunc(slices.Clone(all), func(n string) bool { return n == x.cut })...)
+			for i := 0; !slices.Equal(c.stringList(x.sender, "sockets", "all"), others); i++ {
+				if i == 200 {
+					t.Fatalf("%s is still listed by sockets after 10 s", x.cut)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			payload := "missed by " + x.cut
+			c.expectAck(x.sender, `[]`, "broadcast", "r", payload)
+			for _, m := range members {
+				want[m] = append(want[m], `["`+payload+`"]`)
+			}
+			id := c.ids[x.cut]
+			c.must(c.p.Send(map[string]any{"op": "reconnect", "name": x.cut}))
+			if recovered := c.awaitConnected(x.cut); !recovered || c.ids[x.cut] != id {
+				t.Errorf("%s: reconnected as %s (recovered %v), want %s recovered", x.cut, c.ids[x.cut], recovered, id)
+			}
+		}
 		c.checkBroadcasts(all, want)
 	}
 
@@ -200,12 +245,13 @@ func startNode(t *testing.T, command string, args ...string) string {
 // clusterClients drives testdata/interop/clients.mjs. Lines that arrive
 // while the test waits for another one are kept, in order, in stash.
 type clusterClients struct {
-	t      *testing.T
-	p      *interop.Process
-	ids    map[string]string // client name -> socket id
-	stash  []interop.Line
-	tag    int // of the last ack asked for
-	fences int // sent by checkBroadcasts
+	t       *testing.T
+	p       *interop.Process
+	ids     map[string]string // client name -> socket id
+	stash   []interop.Line
+	tag     int  // of the last ack asked for
+	fences  int  // sent by checkBroadcasts
+	offsets bool // broadcasts end with their offset (recovery is on)
 }
 
 // maxStash bounds the lines kept aside; more means the test lost track.
@@ -214,9 +260,20 @@ const maxStash = 1000
 func (c *clusterClients) connect(name, url string, websocket bool) {
 	c.t.Helper()
 	c.must(c.p.Send(map[string]any{"op": "connect", "name": name, "url": url, "websocket": websocket}))
-	var v struct{ ID string }
+	c.awaitConnected(name)
+}
+
+// awaitConnected records the id of the client's next connection and
+// returns whether its session was recovered.
+func (c *clusterClients) awaitConnected(name string) (recovered bool) {
+	c.t.Helper()
+	var v struct {
+		ID        string
+		Recovered bool
+	}
 	c.must(c.take("connected", name, -1).Decode(&v))
 	c.ids[name] = v.ID
+	return v.Recovered
 }
 
 // take returns the first line with this event and client name (and this
@@ -337,13 +394,12 @@ func (c *clusterClients) checkBroadcasts(live []string, want map[string][]string
 	got := map[string][]string{}
 	for _, name := range live {
 		for seen := 0; seen < len(fences); {
-			var b struct{ Args json.RawMessage }
-			c.must(c.take("broadcast", name, -1).Decode(&b))
-			if slices.Contains(fences, string(b.Args)) {
+			args := c.broadcastArgs(c.take("broadcast", name, -1))
+			if slices.Contains(fences, args) {
 				seen++
 				continue
 			}
-			got[name] = append(got[name], string(b.Args))
+			got[name] = append(got[name], args)
 		}
 		slices.Sort(got[name])
 	}
@@ -353,6 +409,25 @@ func (c *clusterClients) checkBroadcasts(live []string, want map[string][]string
 	if !maps.EqualFunc(got, want, slices.Equal) {
 		c.t.Errorf("broadcasts received %v, want %v", got, want)
 	}
+}
+
+// broadcastArgs returns the arguments of a "broadcast" line as compact
+// JSON, without the offset that connection state recovery appends, which
+// the client's listener receives too.
+func (c *clusterClients) broadcastArgs(l interop.Line) string {
+	c.t.Helper()
+	var b struct{ Args []json.RawMessage }
+	c.must(l.Decode(&b))
+	if c.offsets {
+		var offset string
+		if len(b.Args) == 0 || json.Unmarshal(b.Args[len(b.Args)-1], &offset) != nil || offset == "" {
+			c.t.Fatalf("broadcast without an offset: %s", l)
+		}
+		b.Args = b.Args[:len(b.Args)-1]
+	}
+	args, err := json.Marshal(b.Args)
+	c.must(err)
+	return string(args)
 }
 
 func (c *clusterClients) idsOf(names ...string) []string {

@@ -6,11 +6,14 @@
 // commands:
 //   {"op":"connect","name","url","websocket"}  connect a client to url's "/"
 //       (websocket only when websocket is true, else polling then upgrade);
-//       prints {"event":"connected","name","id"}
+//       prints {"event":"connected","name","id","recovered"} on each connection
 //   {"op":"emit","name","tag","args"}  emit args with an ack callback;
 //       prints {"event":"ack","name","tag","args"} with the ack's arguments
 //   {"op":"send","name","args"}  emit args without an ack
 //   {"op":"silent","name"}  stop answering "request"
+//   {"op":"cut","name"}  close the client's Engine.IO connection (no
+//       automatic reconnection), as a network failure would
+//   {"op":"reconnect","name"}  connect again, recovering the session
 // prints {"event":"broadcast","name","args"} for each "broadcast" received,
 // {"event":"request","name","args"} for each "request" (answered with the
 // client's name unless silent), {"event":"disconnect","name","reason"}.
@@ -54,7 +57,7 @@ for await (const cmd of commands()) {
         forceNew: true,
       });
       clients.set(name, socket);
-      socket.on("connect", () => emit("connected", { name, id: socket.id }));
+      socket.on("connect", () => emit("connected", { name, id: socket.id, recovered: socket.recovered }));
       socket.on("connect_error", (err) => fail(new Error(`${name}: connect_error: ${err.message}`)));
       socket.on("disconnect", (reason) => emit("disconnect", { name, reason }));
       socket.on("broadcast", (...args) => emit("broadcast", { name, args: toWire(args) }));
@@ -70,6 +73,12 @@ for await (const cmd of commands()) {
       break;
     case "send":
       client(name).emit(...fromWire(cmd.args));
+      break;
+    case "cut":
+      client(name).io.engine.close();
+      break;
+    case "reconnect":
+      client(name).connect();
       break;
     case "silent":
       silent.add(name);
