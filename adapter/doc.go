@@ -21,4 +21,6 @@
 // back into the adapter), then act on them with the lock released. Socket.Deliver and Socket.ExpectAck must
 // not block; Socket.Join, Leave and Disconnect may run user code (disconnect
 // handlers) and may call back into the adapter.
+// SessionAware selects a stored broadcast's targets while holding its own
+// store lock (lock order: SessionAware.mu, then InMemory's).
 package adapter

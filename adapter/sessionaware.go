@@ -113,19 +113,36 @@ func NewSessionAware(opts *SessionAwareOptions) Factory {
 }
 
 // Broadcast stores p (with its offset appended) when it is Storable, then
-// sends it like InMemory.
+// sends it like InMemory. The sockets are selected under the store's lock:
+// a packet stored before RestoreSession (so replayed as missed) is never
+// also delivered live to the restored socket, which joins its rooms after.
+// (Selected later, it would get the packet twice; found by the soak tests.)
 func (a *SessionAware) Broadcast(ctx context.Context, p *parser.Packet, opts BroadcastOptions) error {
-	if a.enabled && Storable(p, opts) {
-		a.store(p, opts)
+	if !a.enabled || !Storable(p, opts) {
+		return a.InMemory.Broadcast(ctx, p, opts)
 	}
-	return a.InMemory.Broadcast(ctx, p, opts)
+	buf := targetPool.Get().(*[]Socket)
+	targets := a.storeAndSelect(p, opts, (*buf)[:0])
+	prepared, err := a.nsp.Prepare(p)
+	if err == nil {
+		for _, s := range targets {
+			s.Deliver(prepared, opts.Flags)
+		}
+	}
+	clear(targets) // drop the references before pooling
+	*buf = targets[:0]
+	targetPool.Put(buf)
+	return err
 }
 
-func (a *SessionAware) store(p *parser.Packet, opts BroadcastOptions) {
+// storeAndSelect stores p and appends the sockets it goes to to targets.
+// p is not changed afterwards: RestoreSession hands it to other goroutines.
+func (a *SessionAware) storeAndSelect(p *parser.Packet, opts BroadcastOptions, targets []Socket) []Socket {
 	p.Namespace = a.nsp.Name()
 	now := a.opts.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	targets = a.appendSelected(targets, opts) // locks InMemory.mu: after a.mu
 	seq := a.nextSeq
 	a.nextSeq++
 	AppendOffset(p, formatOffset(seq))
@@ -139,6 +156,7 @@ func (a *SessionAware) store(p *parser.Packet, opts BroadcastOptions) {
 	a.packets = append(a.packets, storedPacket{seq: seq, pkt: p, opts: opts, at: now, bytes: size})
 	a.bytes += size
 	a.expireLocked(now)
+	return targets
 }
 
 // expireLocked drops expired and excess packets and sessions.
