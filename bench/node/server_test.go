@@ -33,8 +33,9 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 var engines = []string{"ws", "uws"}
 
-// startServer runs server.mjs with the engine and returns its URL and pid.
-func startServer(t *testing.T, engine string) (string, int) {
+// startServer runs server.mjs with the engine (and extra flags) and returns
+// its URL and pid.
+func startServer(t *testing.T, engine string, flags ...string) (string, int) {
 	t.Helper()
 	interop.Require(t)
 	root, err := interop.Root()
@@ -47,7 +48,7 @@ func startServer(t *testing.T, engine string) (string, int) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command("node", "--expose-gc", filepath.Join(root, "bench/node/server.mjs"), "-addr", addr, "-engine", engine)
+	cmd := exec.Command("node", append([]string{"--expose-gc", filepath.Join(root, "bench/node/server.mjs"), "-addr", addr, "-engine", engine}, flags...)...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -203,6 +204,25 @@ func TestContractOtherNamespaces(t *testing.T) {
 			c.Expect(`44/dyn-x,{"message":"Invalid namespace"}`)
 		})
 	}
+}
+
+// TestRecoveryFlag: with -recovery, the CONNECT reply carries a session id
+// (pid) and broadcasts an offset. -redis is checked, with Go nodes, by the
+// mixed cluster test of e2e/benchserver.
+func TestRecoveryFlag(t *testing.T) {
+	base, _ := startServer(t, "ws", "-recovery")
+	c := rawclient.WebSocket(t, base, "/socket.io/")
+	c.Send("40")
+	if reply := c.Next(); !regexp.MustCompile(`^40\{"sid":"[^"]{20}","pid":"[^"]{20}"\}$`).MatchString(reply) {
+		t.Fatalf("CONNECT reply %q, want a sid and a pid", reply)
+	}
+	c.Send(`421["join","r"]`)
+	c.Expect(`431["r"]`)
+	c.Send(`422["broadcast","r","x"]`)
+	if got := c.Next(); !regexp.MustCompile(`^42\["broadcast","x","[^"]+"\]$`).MatchString(got) {
+		t.Fatalf("broadcast %q, want an offset as last argument", got)
+	}
+	c.Expect(`432[]`)
 }
 
 // TestLoadGenerator runs every scenario at tiny size, as bench/compare

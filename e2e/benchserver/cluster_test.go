@@ -65,6 +65,9 @@ func checkMixedCluster(t *testing.T, bin, nodeServer string, recovery bool) {
 	for _, name := range members {
 		c.expectAck(name, `["r"]`, "join", "r")
 	}
+	for _, name := range all { // binary stays binary
+		c.expectAck(name, `[1,{"$bin":"AQID"}]`, "echo", 1, map[string]string{"$bin": "AQID"})
+	}
 
 	// rooms
 	{
@@ -171,6 +174,19 @@ func checkMixedCluster(t *testing.T, bin, nodeServer string, recovery bool) {
 				t.Errorf("%s: request %+v, want the timeout and [g2a na]", sender, res)
 			}
 		}
+	}
+
+	// leave
+	{
+		c.expectAck("nb", `["r"]`, "leave", "r")
+		left := []string{"g1a", "g2a", "na"}
+		for _, name := range []string{"g1b", "g2b", "na"} {
+			if got, want := c.stringList(name, "sockets", "r"), c.idsOf(left...); !slices.Equal(got, want) {
+				t.Errorf("%s: sockets r %v after nb left, want %v", name, got, want)
+			}
+		}
+		c.expectAck("g2b", `[]`, "broadcast", "r", "after leave")
+		c.checkBroadcasts(all, map[string][]string{"g1a": {`["after leave"]`}, "g2a": {`["after leave"]`}, "na": {`["after leave"]`}})
 	}
 
 	// disconnect-me
