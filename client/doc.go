@@ -29,9 +29,10 @@
 // Every user callback (event handlers, OnAny, OnAnyOutgoing, OnConnect,
 // OnConnectError, OnDisconnect, the Manager's On* callbacks and
 // SocketOptions.AuthFunc) runs on one goroutine per Manager, in order,
-// never with a lock held; it exists only while callbacks are pending. A
-// callback may call any method, including EmitWithAck: acknowledgements are
-// resolved on the connection's read goroutine, not queued behind callbacks.
+// never with a lock held; it exists only while callbacks are pending (and
+// 5ms after, so that a burst reuses it). A callback may call any method,
+// including EmitWithAck: acknowledgements are resolved on the connection's
+// read goroutine, not queued behind callbacks.
 // When MaxPendingEvents received events wait for their handlers, reading
 // from the connection waits; so a callback in EmitWithAck while that many
 // events are queued behind it cannot get its acknowledgement: its context

@@ -86,7 +86,7 @@ func NewManager(rawURL string, opts *ManagerOptions) (*Manager, error) {
 		sockets: make(map[string]*Socket),
 		backoff: newBackoff(o.ReconnectionDelay, o.ReconnectionDelayMax, o.RandomizationFactor),
 	}
-	m.dispatch.init(o.MaxPendingEvents, o.Logger)
+	m.dispatch.Init(o.MaxPendingEvents, deliverEvent, o.Logger, "client: callback panicked")
 	return m, nil
 }
 
@@ -232,7 +232,7 @@ func (m *Manager) dial(ctx context.Context, cancel context.CancelFunc, gen uint6
 		return
 	}
 	ec.c = c
-	m.dispatch.wakeOn(c.Context())
+	m.dispatch.WakeOn(c.Context())
 	close(ec.ready)
 	if !current {
 		m.mu.Unlock()

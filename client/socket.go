@@ -321,7 +321,7 @@ func (s *Socket) onOpen(ec *engineConn) {
 	}
 	s.openedOn = ec
 	s.mu.Unlock()
-	s.m.dispatch.push(func() {
+	s.m.dispatch.Push(func() {
 		auth, err := s.opts.Auth, error(nil)
 		if s.opts.AuthFunc != nil {
 			auth, err = s.opts.AuthFunc()
@@ -495,7 +495,7 @@ func (s *Socket) onConnect(ec *engineConn, sid, pid string) {
 	recv, sent := s.recvBuffer, s.sendBuffer
 	s.recvBuffer, s.sendBuffer = nil, nil
 	for _, ev := range recv {
-		s.m.dispatch.push(func() { s.deliver(ev) })
+		s.m.dispatch.Push(func() { s.deliver(ev) })
 	}
 	for _, p := range sent {
 		if err := ec.send(p); err != nil {
@@ -535,7 +535,7 @@ func (s *Socket) onEvent(ec *engineConn, p *parser.Packet) {
 		return
 	}
 	s.mu.Unlock()
-	if !s.m.dispatch.pushWait(ec.c.Context(), func() { s.deliver(ev) }) {
+	if !s.m.dispatch.PushWait(ec.c.Context(), ev) {
 		// The connection closed while the handlers were behind: the event is
 		// dropped, and its offset not kept, so recovery can replay it.
 		s.m.log.Debug("client: event dropped, the connection closed", "nsp", s.nsp, "event", name)

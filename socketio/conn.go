@@ -116,7 +116,7 @@ func (c *conn) onMessage(m engineio.Message) {
 	if err != nil {
 		c.srv.log.Debug("socketio: invalid packet, closing", "sid", c.sess.ID(), "err", err)
 		for _, s := range c.socketList() {
-			s.queue.push(func() { s.emitError(err) })
+			s.queue.Push(func() { s.emitError(err) })
 		}
 		c.sess.Close()
 		return
@@ -181,7 +181,7 @@ func (c *conn) connect(p *parser.Packet) {
 		return
 	}
 	s := newSocket(nsp, c, auth)
-	s.queue.push(func() {
+	s.queue.Push(func() {
 		defer finish()
 		<-prev
 		nsp.connect(s)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed9706/socketio/adapter"
+	"github.com/seed9706/socketio/internal/taskqueue"
 	"github.com/seed9706/socketio/parser"
 )
 
@@ -42,7 +43,7 @@ type Socket struct {
 	nsp       *Namespace
 	conn      *conn
 	handshake *Handshake
-	queue     taskQueue
+	queue     taskqueue.Queue[*parser.Packet]
 	closed    chan struct{} // closed once the socket is disconnected
 	finished  chan struct{} // closed once its disconnect handlers returned
 	// Connection state recovery, set on the task goroutine before the
@@ -75,7 +76,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 		closed:    make(chan struct{}),
 		finished:  make(chan struct{}),
 	}
-	s.queue.init(nsp.srv.opts.MaxPendingEvents, nsp.srv.log, s.dispatch)
+	s.queue.Init(nsp.srv.opts.MaxPendingEvents, s.dispatch, nsp.srv.log, "socketio: handler panicked")
 	return s
 }
 
@@ -445,7 +446,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		ok := s.state == stateConnected
 		s.mu.Unlock()
 		if ok {
-			s.queue.pushEvent(p)
+			s.queue.PushWait(context.Background(), p)
 		}
 	case parser.Ack, parser.BinaryAck:
 		// Resolved here, not behind the handlers, so that a handler blocked
@@ -524,7 +525,7 @@ func (s *Socket) emitError(err error) {
 
 // closeAsync queues the socket's close with reason behind its pending events.
 func (s *Socket) closeAsync(reason string) {
-	s.queue.push(func() { s.close(reason) })
+	s.queue.Push(func() { s.close(reason) })
 }
 
 // close runs on the task goroutine: disconnecting handlers, leave every

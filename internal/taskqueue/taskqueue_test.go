@@ -1,0 +1,140 @@
+package taskqueue
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed9706/socketio/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// recorder is a queue whose handler records its values.
+type recorder struct {
+	Queue[int]
+	mu  sync.Mutex
+	got []int
+}
+
+func newRecorder(max int, log *slog.Logger) *recorder {
+	r := &recorder{}
+	r.Init(max, r.add, log, "test: task panicked")
+	return r
+}
+
+func (r *recorder) add(v int) {
+	r.mu.Lock()
+	r.got = append(r.got, v)
+	r.mu.Unlock()
+}
+
+func (r *recorder) values() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int(nil), r.got...)
+}
+
+func waitIdle(t *testing.T, q interface{ Running() bool }) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for q.Running() {
+		if time.Now().After(deadline) {
+			t.Fatal("the runner did not exit")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestOrderAcrossLinger pushes tasks in bursts separated by pauses shorter
+// than, around and longer than Linger: every task runs once, in order, and
+// the runner exits once idle.
+func TestOrderAcrossLinger(t *testing.T) {
+	r := newRecorder(4, slog.New(slog.DiscardHandler))
+	pauses := []time.Duration{0, Linger / 2, Linger, 2 * Linger, 0, Linger - time.Millisecond}
+	var want []int
+	n := 0
+	for _, pause := range pauses {
+		time.Sleep(pause)
+		for range 3 {
+			if !r.PushWait(context.Background(), n) {
+				t.Fatal("PushWait refused")
+			}
+			want = append(want, n)
+			n++
+		}
+		r.Push(func() { r.add(-1) })
+		want = append(want, -1)
+	}
+	waitIdle(t, r)
+	if got := r.values(); !slices.Equal(got, want) {
+		t.Fatalf("ran %v, want %v", got, want)
+	}
+}
+
+// TestPushWaitBound: with max tasks pending, PushWait waits, then gives up
+// once the context WakeOn watches is cancelled.
+func TestPushWaitBound(t *testing.T) {
+	release := make(chan struct{})
+	r := newRecorder(2, slog.New(slog.DiscardHandler))
+	started := make(chan struct{})
+	r.Push(func() { close(started); <-release }) // the runner is busy
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	r.WakeOn(ctx)
+	if !r.PushWait(ctx, 1) || !r.PushWait(ctx, 2) {
+		t.Fatal("PushWait refused below the bound")
+	}
+	done := make(chan bool)
+	go func() { done <- r.PushWait(ctx, 3) }()
+	select {
+	case ok := <-done:
+		t.Fatalf("PushWait returned %v past the bound", ok)
+	case <-time.After(20 * time.Millisecond):
+	}
+	cancel()
+	if <-done {
+		t.Fatal("PushWait accepted after its context ended")
+	}
+	close(release)
+	waitIdle(t, r)
+	if got := r.values(); !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("ran %v, want [1 2]", got)
+	}
+}
+
+// TestPanicIsLogged: a panicking task is logged and the next ones still run.
+func TestPanicIsLogged(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &buf}, nil))
+	r := newRecorder(4, log)
+	r.Push(func() { panic("boom") })
+	r.PushWait(context.Background(), 7)
+	waitIdle(t, r)
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if !strings.Contains(out, `msg="test: task panicked" panic=boom`) {
+		t.Fatalf("log %q", out)
+	}
+	if got := r.values(); !slices.Equal(got, []int{7}) {
+		t.Fatalf("ran %v, want [7]", got)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
