@@ -2,14 +2,17 @@ package socketio_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/seed9706/socketio/client"
 	"github.com/seed9706/socketio/internal/faultproxy"
+	"github.com/seed9706/socketio/internal/interop"
 	"github.com/seed9706/socketio/socketio"
 )
 
@@ -240,4 +243,127 @@ func firstWrong(got []int) int {
 		}
 	}
 	return -1
+}
+
+// The official client, cut soakCuts times (fewer over polling) while the server streams to its
+// room, is recovered after every reconnection: the same id, recovered
+// true, and every number exactly once and in order.
+func TestRecoverySoakOfficialClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test")
+	}
+	for i, tc := range []struct {
+		transport string
+		cuts      int
+	}{
+		{"websocket", soakCuts},
+		// Fewer: the official client notices a cut polling connection
+		// later (a few hundred ms per reconnection).
+		{"polling", 50},
+	} {
+		transport := tc.transport
+		t.Run(transport, func(t *testing.T) {
+			srv, hs := feedServer(t)
+			proxy := faultproxy.Start(t, hs.Listener.Addr().String())
+			transports, _ := json.Marshal([]string{transport})
+			p := interop.Start(t, "testdata/interop/recovery.mjs", proxy.URL(), string(transports),
+				`{"reconnectionDelay":1,"reconnectionDelayMax":5}`)
+			t.Cleanup(func() { _ = p.Send(map[string]any{"op": "exit"}) })
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+
+			type line struct {
+				Event     string `json:"event"`
+				N         int    `json:"n"`
+				Offset    string `json:"offset"`
+				ID        string `json:"id"`
+				Recovered bool   `json:"recovered"`
+			}
+			var first line
+			if err := p.Expect(t, "connect").Decode(&first); err != nil || first.Recovered {
+				t.Fatalf("first connect %+v %v", first, err)
+			}
+			_ = p.Send(map[string]any{"op": "join", "room": "feed"})
+			p.Expect(t, "joined")
+			stop := stream(srv, "feed")
+			defer stop()
+
+			// The reader below reports connections and disconnections to the
+			// cutter, which reports when it is done.
+			var connects, disconnects atomic.Int64
+			connects.Store(1)
+			cutsDone := make(chan int, 1)
+			cutCtx, stopCutting := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			defer func() { stopCutting(); wg.Wait() }()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &cutter{proxy: proxy, rng: rand.New(rand.NewPCG(2, uint64(i)))}
+				for range tc.cuts {
+					d0 := disconnects.Load()
+					for connects.Load() <= d0 {
+						select {
+						case <-cutCtx.Done():
+							return
+						case <-time.After(2 * time.Millisecond):
+						}
+					}
+					if !c.cutOnce(cutCtx, func() bool { return disconnects.Load() > d0 }) {
+						return
+					}
+				}
+				cutsDone <- c.cuts
+			}()
+
+			start := time.Now()
+			var got []int
+			cuts, last := 0, -1
+			for last < 0 || len(got) < last {
+				if last < 0 && cuts > 0 && connects.Load() > disconnects.Load() {
+					last = stop()
+					continue
+				}
+				if cuts == 0 {
+					select {
+					case cuts = <-cutsDone:
+					default:
+					}
+				}
+				raw, err := p.Next(ctx)
+				if err != nil {
+					t.Fatalf("after %d events, %d connections: %v", len(got), connects.Load(), err)
+				}
+				var l line
+				if err := raw.Decode(&l); err != nil {
+					t.Fatal(err)
+				}
+				switch l.Event {
+				case "n":
+					if l.Offset == "" {
+						t.Fatalf("event %d without an offset", l.N)
+					}
+					if l.N != len(got)+1 {
+						t.Fatalf("event %d is %d (duplicate or gap) after %d connections; last %v",
+							len(got), l.N, connects.Load(), got[max(0, len(got)-5):])
+					}
+					got = append(got, l.N)
+				case "disconnect":
+					disconnects.Add(1)
+				case "connect":
+					if l.ID != first.ID || !l.Recovered {
+						t.Fatalf("connection %d as %+v, want recovered %s", connects.Load()+1, l, first.ID)
+					}
+					connects.Add(1)
+				default:
+					t.Fatalf("unexpected line %s", raw)
+				}
+			}
+			t.Logf("%d cuts, %d reconnections, %d events in %v", cuts, connects.Load()-1, last, time.Since(start))
+			if connects.Load()-1 < int64(tc.cuts) {
+				t.Fatalf("%d reconnections, want %d", connects.Load()-1, tc.cuts)
+			}
+			checkExactlyOnce(t, got, last)
+		})
+	}
 }
