@@ -1,0 +1,243 @@
+package socketio_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed9706/socketio/socketio"
+)
+
+// The official client over each transport mode; final is the transport it
+// ends on.
+var interopModes = []struct {
+	name       string
+	transports []string
+	upgrade    bool
+	final      string
+}{
+	{"websocket", []string{"websocket"}, false, "websocket"},
+	{"polling", []string{"polling"}, false, "polling"},
+	{"upgrade", []string{"polling", "websocket"}, true, "websocket"},
+}
+
+// startServer serves srv on ln (127.0.0.1:0 when nil) until the test ends.
+func startServer(t *testing.T, srv *socketio.Server, ln net.Listener) *httptest.Server {
+	hs := httptest.NewUnstartedServer(srv)
+	if ln != nil {
+		hs.Listener.Close()
+		hs.Listener = ln
+	}
+	hs.Start()
+	t.Cleanup(func() { stopServer(srv, hs) })
+	return hs
+}
+
+// stopServer closes srv and its HTTP server; it may be called again.
+func stopServer(srv *socketio.Server, hs *httptest.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Close(ctx)
+	hs.CloseClientConnections()
+	hs.Close()
+}
+
+// openWith opens socket name on "/" with the "openWith" op (extra io()
+// options, long arguments digested) and waits until it connected and, when
+// it should end on websocket, upgraded.
+func openWith(c *jsClient, name, final string, opts map[string]any) jsLine {
+	c.t.Helper()
+	c.send(map[string]any{"op": "openWith", "name": name, "nsp": "/", "forceNew": true, "opts": opts})
+	l := c.wait("connect", name, nil)
+	if final == "websocket" && l.Transport != "websocket" {
+		c.wait("upgrade", name, nil)
+	}
+	return l
+}
+
+// waitNumbers reads count events ev of socket name and fails unless their
+// single argument is from, from+1, ... in that order.
+func waitNumbers(c *jsClient, name, ev string, from, count int) {
+	c.t.Helper()
+	for i := from; i < from+count; i++ {
+		var args []int
+		l := c.waitEvent(name, ev)
+		if err := json.Unmarshal(l.Args, &args); err != nil || len(args) != 1 || args[0] != i {
+			c.t.Fatalf("client: %s event %d has args %s, want [%d] (%v)", ev, i-from, l.Args, i, err)
+		}
+	}
+}
+
+// Thousands of events keep their order and arrive exactly once: client ->
+// server (echoed back), and server broadcasts -> client.
+func TestInteropOrderingOfficialClient(t *testing.T) {
+	const total = 3000
+	for _, mode := range interopModes {
+		t.Run(mode.name, func(t *testing.T) {
+			// The queue holds every echo or broadcast at once: the test
+			// is about order, not about the slow-client bound (JS has none).
+			srv := socketio.NewServer(&socketio.ServerOptions{MaxQueuePackets: 2 * total})
+			var mu sync.Mutex
+			var got []int
+			srv.OnConnection(func(s *socketio.Socket) {
+				s.On("seq", func(e *socketio.Event) {
+					var n int
+					_ = e.Args(&n)
+					mu.Lock()
+					got = append(got, n)
+					mu.Unlock()
+					_ = s.Emit("seq", n)
+				})
+			})
+			hs := startServer(t, srv, nil)
+			c := startJSClient(t, hs.URL, mode.transports, mode.upgrade)
+			openWith(c, "a", mode.final, nil)
+
+			c.send(map[string]any{"op": "emitMany", "name": "a", "event": "seq", "from": 1, "count": total})
+			waitNumbers(c, "a", "seq", 1, total)
+			mu.Lock()
+			server := slices.Clone(got)
+			mu.Unlock()
+			checkSequence(t, server, total)
+
+			for i := 1; i <= total; i++ {
+				if err := srv.Emit("cast", i); err != nil {
+					t.Fatalf("broadcast %d: %v", i, err)
+				}
+			}
+			waitNumbers(c, "a", "cast", 1, total)
+		})
+	}
+}
+
+// digestArg is a long argument as "openWith" sockets report it.
+type digestArg struct {
+	Digest struct {
+		Kind   string `json:"kind"`
+		Len    int    `json:"len"`
+		SHA256 string `json:"sha256"`
+	} `json:"$digest"`
+}
+
+// bigPayload mirrors client.mjs: character i is 'a'+i%26, byte i is i%251.
+func bigPayload(kind string, size int) []byte {
+	b := make([]byte, size)
+	for i := range b {
+		if kind == "string" {
+			b[i] = byte('a' + i%26)
+		} else {
+			b[i] = byte(i % 251)
+		}
+	}
+	return b
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// checkDigest fails unless raw is the digest of want.
+func checkDigest(t *testing.T, what string, raw json.RawMessage, kind string, want []byte) {
+	t.Helper()
+	var d digestArg
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("%s: %s: %v", what, raw, err)
+	}
+	if d.Digest.Kind != kind || d.Digest.Len != len(want) || d.Digest.SHA256 != sha256Hex(want) {
+		t.Fatalf("%s: %+v, want %s of %d bytes, sha256 %s", what, d.Digest, kind, len(want), sha256Hex(want))
+	}
+}
+
+// Payloads just under MaxHTTPBufferSize (default 1e6) round-trip intact; one
+// over it disconnects the client with the reason the official server gives
+// (websocket: closed with 1009, "transport close"; polling: the POST gets
+// 413, "transport error").
+func TestInteropLargePayloadsOfficialClient(t *testing.T) {
+	const limit = 1_000_000
+	for _, mode := range interopModes {
+		t.Run(mode.name, func(t *testing.T) {
+			srv := socketio.NewServer(nil)
+			type received struct {
+				kind string
+				data []byte
+			}
+			bigs := make(chan received, 4)
+			srv.OnConnection(func(s *socketio.Socket) {
+				s.On("big", func(e *socketio.Event) {
+					var v any
+					if err := e.Args(&v); err != nil {
+						t.Errorf("big: %v", err)
+						return
+					}
+					switch v := v.(type) {
+					case string:
+						bigs <- received{"string", []byte(v)}
+					case []byte:
+						bigs <- received{"binary", v}
+					default:
+						t.Errorf("big: argument of type %T", v)
+					}
+					_ = s.Emit("big", e.Values()...)
+				})
+			})
+			hs := startServer(t, srv, nil)
+			c := startJSClient(t, hs.URL, mode.transports, mode.upgrade)
+			openWith(c, "a", mode.final, nil)
+
+			// A text packet is 42["big","..."]: 12 bytes around the string.
+			// Over polling, binary travels in base64 ("b" + 4/3 of it),
+			// after the placeholder packet and a separator.
+			sizes := map[string]int{"string": limit - 12, "binary": limit}
+			over := "transport close"
+			if mode.final == "polling" {
+				sizes["binary"] = (limit - 64) / 4 * 3
+				over = "transport error"
+			}
+			for _, kind := range []string{"string", "binary"} {
+				want := bigPayload(kind, sizes[kind])
+				c.send(map[string]any{"op": "emitBig", "name": "a", "event": "big", "kind": kind, "size": len(want)})
+				checkDigest(t, "client payload", c.wait("emittedBig", "a", nil).Data, kind, want)
+				var got received
+				select {
+				case got = <-bigs:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("the server did not receive the %s of %d bytes", kind, len(want))
+				}
+				if got.kind != kind || len(got.data) != len(want) || sha256Hex(got.data) != sha256Hex(want) {
+					t.Fatalf("server got a %s of %d bytes (sha256 %s), want a %s of %d bytes", got.kind, len(got.data), sha256Hex(got.data), kind, len(want))
+				}
+				var echo []json.RawMessage
+				if err := json.Unmarshal(c.waitEvent("a", "big").Args, &echo); err != nil || len(echo) != 1 {
+					t.Fatalf("echo: %v", err)
+				}
+				checkDigest(t, "echo", echo[0], kind, want)
+			}
+
+			for _, kind := range []string{"string", "binary"} {
+				name := "over-" + kind
+				openWith(c, name, mode.final, nil)
+				size := limit + 1
+				if kind == "binary" && mode.final == "polling" {
+					size = limit / 4 * 3 // over the limit once in base64
+				}
+				c.send(map[string]any{"op": "emitBig", "name": name, "event": "big", "kind": kind, "size": size})
+				if l := c.wait("disconnect", name, nil); l.Reason != over {
+					t.Fatalf("%s over the limit: client reason %q, want %q", kind, l.Reason, over)
+				}
+			}
+			select {
+			case got := <-bigs:
+				t.Fatalf("the server accepted a %s of %d bytes", got.kind, len(got.data))
+			default:
+			}
+		})
+	}
+}
