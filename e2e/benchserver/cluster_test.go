@@ -166,10 +166,10 @@ func checkMixedCluster(t *testing.T, bin, nodeServer string, recovery bool) {
 			}
 		}
 		// nb and g1a stay silent: the others' replies come with the timeout.
-		c.p.Send(map[string]any{"op": "silent", "name": "nb"})
-		c.p.Send(map[string]any{"op": "silent", "name": "g1a"})
+		c.must(c.p.Send(map[string]any{"op": "silent", "name": "nb"}))
+		c.must(c.p.Send(map[string]any{"op": "silent", "name": "g1a"}))
 		for _, sender := range []string{"g2b", "nb"} {
-			res := c.request(sender, members, 1500)
+			res := c.request(sender, members, 3000)
 			if res.Error == nil || *res.Error != "operation has timed out" || !slices.Equal(res.Responses, []string{"g2a", "na"}) {
 				t.Errorf("%s: request %+v, want the timeout and [g2a na]", sender, res)
 			}
@@ -196,7 +196,7 @@ func checkMixedCluster(t *testing.T, bin, nodeServer string, recovery bool) {
 		c.send("g2a", "disconnect-me", false)
 		for _, name := range []string{"g1b", "nb", "g2a"} {
 			var d struct{ Reason string }
-			c.take("disconnect", name, -1).Decode(&d)
+			c.must(c.take("disconnect", name, -1).Decode(&d))
 			if d.Reason != "io server disconnect" {
 				t.Errorf("%s: disconnect reason %q", name, d.Reason)
 			}
@@ -244,6 +244,8 @@ func startNode(t *testing.T, command string, args ...string) string {
 	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
+		kill := time.AfterFunc(15*time.Second, func() { _ = cmd.Process.Kill() })
+		defer kill.Stop()
 		<-drained
 		_ = cmd.Wait()
 	})
