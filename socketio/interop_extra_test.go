@@ -241,3 +241,70 @@ func TestInteropLargePayloadsOfficialClient(t *testing.T) {
 		})
 	}
 }
+
+// The server restarts on the same address: the official client reconnects
+// by itself, gets a new socket id, and the events it emitted while offline
+// (buffered by the client) reach the new server in order.
+func TestInteropReconnectAfterRestartOfficialClient(t *testing.T) {
+	for _, mode := range interopModes {
+		t.Run(mode.name, func(t *testing.T) {
+			newServer := func() (*socketio.Server, chan int) {
+				srv := socketio.NewServer(nil)
+				got := make(chan int, 16)
+				srv.OnConnection(func(s *socketio.Socket) {
+					s.On("offline", func(e *socketio.Event) {
+						var n int
+						_ = e.Args(&n)
+						got <- n
+					})
+				})
+				return srv, got
+			}
+			srv1, _ := newServer()
+			hs1 := startServer(t, srv1, nil)
+			addr := hs1.Listener.Addr().String()
+			c := startJSClient(t, hs1.URL, mode.transports, mode.upgrade)
+			opts := map[string]any{"reconnection": true, "reconnectionDelay": 100, "reconnectionDelayMax": 200, "randomizationFactor": 0}
+			first := openWith(c, "a", mode.final, opts)
+
+			stopServer(srv1, hs1)
+			// Over polling, a client with no GET held at that moment gets
+			// an HTTP error (or a refused connection) instead of the close
+			// packet.
+			if l := c.wait("disconnect", "a", nil); l.Reason != "transport close" &&
+				(mode.final != "polling" || l.Reason != "transport error") {
+				t.Fatalf("after the restart: client reason %q", l.Reason)
+			}
+			const offline = 5
+			c.send(map[string]any{"op": "emitMany", "name": "a", "event": "offline", "from": 1, "count": offline})
+			c.wait("emittedMany", "a", nil)
+			c.wait("reconnect_attempt", "a", nil)
+
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Fatalf("listen again on %s: %v", addr, err)
+			}
+			srv2, got := newServer()
+			startServer(t, srv2, ln)
+			c.wait("reconnect", "a", nil)
+			second := c.wait("connect", "a", nil)
+			if second.ID == "" || second.ID == first.ID {
+				t.Fatalf("socket id after reconnecting %q, before %q", second.ID, first.ID)
+			}
+			list, err := srv2.FetchSockets(context.Background())
+			if err != nil || len(list) != 1 || list[0].ID != second.ID {
+				t.Fatalf("new server's sockets %+v, client id %q, %v", list, second.ID, err)
+			}
+			for i := 1; i <= offline; i++ {
+				select {
+				case n := <-got:
+					if n != i {
+						t.Fatalf("buffered event %d is %d", i, n)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("buffered event %d did not arrive", i)
+				}
+			}
+		})
+	}
+}
