@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http/httptest"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -84,17 +82,15 @@ func TestInteropOrderingOfficialClient(t *testing.T) {
 			// The queue holds every echo or broadcast at once: the test
 			// is about order, not about the slow-client bound (JS has none).
 			srv := socketio.NewServer(&socketio.ServerOptions{MaxQueuePackets: 2 * total})
-			var mu sync.Mutex
-			var got []int
 			srv.OnConnection(func(s *socketio.Socket) {
+				var got []int // only touched by s's handlers, which run in turn
 				s.On("seq", func(e *socketio.Event) {
 					var n int
 					_ = e.Args(&n)
-					mu.Lock()
 					got = append(got, n)
-					mu.Unlock()
 					_ = s.Emit("seq", n)
 				})
+				s.On("received", func(e *socketio.Event) { _ = e.Ack(got) })
 			})
 			hs := startServer(t, srv, nil)
 			c := startJSClient(t, hs.URL, mode.transports, mode.upgrade)
@@ -102,17 +98,26 @@ func TestInteropOrderingOfficialClient(t *testing.T) {
 
 			c.send(map[string]any{"op": "emitMany", "name": "a", "event": "seq", "from": 1, "count": total})
 			waitNumbers(c, "a", "seq", 1, total)
-			mu.Lock()
-			server := slices.Clone(got)
-			mu.Unlock()
-			checkSequence(t, server, total)
-
 			for i := 1; i <= total; i++ {
 				if err := srv.Emit("cast", i); err != nil {
 					t.Fatalf("broadcast %d: %v", i, err)
 				}
 			}
 			waitNumbers(c, "a", "cast", 1, total)
+
+			// The ack follows every seq and cast event on the wire: none
+			// came twice, and the server saw each seq once, in order.
+			c.send(map[string]any{"op": "emitWithAck", "name": "a", "event": "received", "seq": 1})
+			var server []int
+			if err := json.Unmarshal(c.wait("ack", "a", nil).Reply, &server); err != nil {
+				t.Fatal(err)
+			}
+			checkSequence(t, server, total)
+			for _, l := range c.backlog {
+				if l.Event == "event" {
+					t.Fatalf("unexpected event %s %s", l.Ev, l.Args)
+				}
+			}
 		})
 	}
 }

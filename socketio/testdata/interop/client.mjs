@@ -81,9 +81,7 @@ function toDigestWire(v) {
 // "a" + i%26, byte i is i%251.
 function bigPayload(kind, size) {
   if (kind === "string") {
-    let unit = "";
-    for (let i = 0; i < 26; i++) unit += String.fromCharCode(97 + i);
-    return unit.repeat(Math.ceil(size / 26)).slice(0, size);
+    return "abcdefghijklmnopqrstuvwxyz".repeat(Math.ceil(size / 26)).slice(0, size);
   }
   const b = Buffer.alloc(size);
   for (let i = 0; i < size; i++) b[i] = i % 251;
