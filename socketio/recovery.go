@@ -229,6 +229,9 @@ func (s *Socket) sendMissed(r *restored) bool {
 		if len(list) == 0 {
 			s.held = nil
 			s.state = stateConnected
+			if len(r.sent) > 0 {
+				s.replayed = r.sent
+			}
 			s.mu.Unlock()
 			return true
 		}
@@ -244,6 +247,21 @@ func (s *Socket) sendMissed(r *restored) bool {
 			}
 		}
 	}
+}
+
+// replayedLocked reports whether a live delivery was already sent by the
+// recovery (it is then dropped). The first delivery of a stored packet that
+// was not ends the check: later ones are newer. s.mu is held.
+func (s *Socket) replayedLocked(p *prepared) bool {
+	offset := adapter.PacketOffset(p.pkt)
+	if offset == "" {
+		return false // not stored: never replayed
+	}
+	if s.replayed[offset] {
+		return true
+	}
+	s.replayed = nil
+	return false
 }
 
 // sendPatiently queues msgs, waiting while the client's outbound queue is

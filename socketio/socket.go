@@ -65,6 +65,11 @@ type Socket struct {
 	acks            map[uint64]func(*parser.Packet)
 	recovered       bool
 	held            *heldDeliveries // non-nil while the socket is being restored
+	// replayed holds the offsets sent during the recovery, until the first
+	// live delivery of another offset: an adapter may deliver a packet live
+	// after the replay carried it (a Redis Streams reader that lags behind
+	// the stream, or a broadcast stored before its local delivery).
+	replayed map[string]bool
 }
 
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
@@ -602,6 +607,10 @@ func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 		ok := s.holdLocked(pp, flags)
 		s.mu.Unlock()
 		return ok
+	}
+	if s.replayed != nil && s.replayedLocked(pp) {
+		s.mu.Unlock()
+		return true
 	}
 	connected, listeners := s.state == stateConnected, s.anyOut
 	s.mu.Unlock()
