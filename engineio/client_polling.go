@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 )
 
 // openPolling performs the polling handshake and returns the packets that
 // followed the open packet in the same response.
 func (c *ClientConn) openPolling(ctx context.Context) ([]Packet, error) {
-	body, err := c.request(ctx, http.MethodGet, c.pollURL+"&t="+randomString(), nil)
+	body, err := c.request(ctx, http.MethodGet, c.pollURL+"&t="+randomString(), nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,7 @@ func (c *ClientConn) pollLoop(pkts []Packet) {
 		if c.pollStopped() {
 			return
 		}
-		body, err := c.request(c.ctx, http.MethodGet, c.sessionURL(), nil)
+		body, err := c.request(c.ctx, http.MethodGet, c.sessionURL(), nil, true)
 		if err != nil {
 			if !c.pollStopped() { // else Close or the upgrade ended polling on purpose
 				c.fail(ReasonTransportError, err)
@@ -83,21 +85,38 @@ func (c *ClientConn) pollStopped() bool {
 // post sends one payload.
 func (c *ClientConn) post(ctx context.Context, pkts []Packet) error {
 	body := AppendPayload(make([]byte, 0, PayloadLen(pkts...)), pkts...)
-	_, err := c.request(ctx, http.MethodPost, c.sessionURL(), body)
+	_, err := c.request(ctx, http.MethodPost, c.sessionURL(), body, true)
 	return err
 }
 
 // request sends one polling request and returns the body of a 200 response,
 // bounded by MaxMessageSize. Another status is a *RequestError when the body
 // is the server's JSON error, else a *StatusError.
-func (c *ClientConn) request(ctx context.Context, method, u string, body []byte) ([]byte, error) {
+//
+// A request of a session (inSession) is sent at most once: net/http resends
+// a GET, or a POST it can rewind, whose reused connection failed before a
+// response, but the lost response of a GET held packets the server will not
+// send again, and a resent POST may deliver packets twice. So a POST cannot
+// be rewound, and a GET that went out on a second connection fails
+// (ErrRequestResent): the connection closes, and Socket.IO recovery replays
+// what was lost.
+func (c *ClientConn) request(ctx context.Context, method, u string, body []byte, inSession bool) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	var conns atomic.Int32
+	if inSession {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { conns.Add(1) },
+		})
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, err
+	}
+	if inSession {
+		req.GetBody = nil
 	}
 	for k, vs := range c.opts.Header {
 		req.Header[k] = vs
@@ -110,6 +129,9 @@ func (c *ClientConn) request(ctx context.Context, method, u string, body []byte)
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if conns.Load() > 1 {
+		return nil, ErrRequestResent
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxMessageSize+1))
 	if err != nil {
 		return nil, err

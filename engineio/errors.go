@@ -23,6 +23,10 @@ var (
 	ErrClosed = errors.New("engineio: session closed")
 	// ErrServerClosed is returned by Server.Close when called twice.
 	ErrServerClosed = errors.New("engineio: server closed")
+	// ErrRequestResent fails a client's polling GET that the HTTP client
+	// resent after its connection failed: the first response may have been
+	// lost with packets in it.
+	ErrRequestResent = errors.New("engineio: polling request resent after a connection failure")
 )
 
 // Request error codes of the official server (FEATURES 1.16).
