@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,11 +50,9 @@ func stream(srv *socketio.Server, room string) (stop func() int) {
 	}
 }
 
-// cutter forces disconnections through a proxy: each cut waits for the
-// client to be connected, lets it run 20-40 ms (seeded, so reproducible),
-// and cuts until the client notices. (A polling client between two requests
-// may never see a cut: Go's HTTP client retries an idempotent request that
-// failed on a reused connection.)
+// cutter forces disconnections through a proxy: cutOnce lets the connected
+// client run 20-40 ms (seeded, so reproducible), then cuts until the client
+// notices (a polling client may have no request in flight at that instant).
 type cutter struct {
 	proxy *faultproxy.Proxy
 	rng   *rand.Rand
@@ -94,14 +93,15 @@ func TestRecoverySoakGoClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak test")
 	}
-	for i, transport := range []string{"websocket", "polling"} {
-		t.Run(transport, func(t *testing.T) {
+	// "polling,websocket": every reconnection upgrades again.
+	for i, transports := range []string{"websocket", "polling", "polling,websocket"} {
+		t.Run(transports, func(t *testing.T) {
 			srv, hs := feedServer(t)
 			proxy := faultproxy.Start(t, hs.Listener.Addr().String())
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			m, err := client.NewManager(proxy.URL(), &client.ManagerOptions{
-				Transports:           []string{transport},
+				Transports:           strings.Split(transports, ","),
 				ReconnectionDelay:    time.Millisecond,
 				ReconnectionDelayMax: 5 * time.Millisecond,
 			})
@@ -166,7 +166,7 @@ func TestRecoverySoakGoClient(t *testing.T) {
 				}
 				return msg
 			}
-			waitUntil := func(t *testing.T, ctx context.Context, cond func() bool) {
+			wait := func(cond func() bool) {
 				t.Helper()
 				for !cond() {
 					select {
@@ -180,14 +180,14 @@ func TestRecoverySoakGoClient(t *testing.T) {
 			start := time.Now()
 			for round := range soakCuts {
 				_, d0 := count()
-				waitUntil(t, ctx, func() bool { n, _ := count(); return n > d0 })
+				wait(func() bool { n, _ := count(); return n > d0 })
 				if !c.cutOnce(ctx, func() bool { _, d := count(); return d > d0 }) {
 					t.Fatalf("round %d: client not disconnected", round)
 				}
 			}
-			waitUntil(t, ctx, func() bool { n, d := count(); return n > d })
+			wait(func() bool { n, d := count(); return n > d })
 			last := stop()
-			waitUntil(t, ctx, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= last })
+			wait(func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= last })
 
 			mu.Lock()
 			defer mu.Unlock()
@@ -207,7 +207,7 @@ func TestRecoverySoakGoClient(t *testing.T) {
 				t.Fatalf("RecoveryError after recoveries: %v", err)
 			}
 			if i := firstWrong(got); i >= 0 {
-				t.Logf("offsets around event %d: %v", i, offsets[max(0, i-5):min(len(got), i+5)])
+				t.Logf("offset@connections around event %d: %v", i, offsets[max(0, i-5):min(len(got), i+5)])
 			}
 			checkExactlyOnce(t, got, last)
 		})
@@ -218,16 +218,15 @@ func TestRecoverySoakGoClient(t *testing.T) {
 // first differs (the whole stream is too long to print).
 func checkExactlyOnce(t *testing.T, got []int, total int) {
 	t.Helper()
-	for i, n := range got {
-		if n != i+1 {
-			t.Fatalf("event %d is %d, want %d (duplicate or gap); around it: %v", i, n, i+1, got[max(0, i-5):min(len(got), i+5)])
-		}
+	if i := firstWrong(got); i >= 0 {
+		t.Fatalf("event %d is %d, want %d (duplicate or gap); around it: %v", i, got[i], i+1, got[max(0, i-5):min(len(got), i+5)])
 	}
 	if len(got) != total {
 		t.Fatalf("got %d events, want %d", len(got), total)
 	}
 }
 
+// firstWrong is the index of the first event that is not its position + 1, or -1.
 func firstWrong(got []int) int {
 	for i, n := range got {
 		if n != i+1 {
@@ -237,9 +236,9 @@ func firstWrong(got []int) int {
 	return -1
 }
 
-// The official client, cut soakCuts times (fewer over polling) while the server streams to its
-// room, is recovered after every reconnection: the same id, recovered
-// true, and every number exactly once and in order.
+// The official client, cut soakCuts times (fewer over polling) while the
+// server streams to its room, is recovered after every reconnection: the
+// same id, recovered true, and every number exactly once and in order.
 func TestRecoverySoakOfficialClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak test")
