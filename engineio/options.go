@@ -43,7 +43,8 @@ type ServerOptions struct {
 	// InitialPacket, when set, is sent as a message right after the open packet.
 	InitialPacket []byte
 	// MaxQueuePackets bounds the outbound queue of one session in packets.
-	// Default 1024.
+	// Default 8192: a polling client may take thousands of small packets
+	// between two GETs; MaxQueueBytes is what bounds the memory.
 	MaxQueuePackets int
 	// MaxQueueBytes bounds the outbound queue of one session in bytes of
 	// message data. Default 2*MaxHTTPBufferSize, at least 1 MiB.
@@ -91,7 +92,7 @@ const (
 	DefaultPingTimeout       = 20 * time.Second
 	DefaultUpgradeTimeout    = 10 * time.Second
 	DefaultMaxHTTPBufferSize = 1_000_000
-	DefaultMaxQueuePackets   = 1024
+	DefaultMaxQueuePackets   = 8192
 )
 
 const (

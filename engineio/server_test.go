@@ -61,7 +61,7 @@ func TestOptionsDefaults(t *testing.T) {
 	t.Parallel()
 	o := NewServer(newEchoHandler(), nil).Options()
 	if o.Path != "/engine.io/" || o.PingInterval != 25*time.Second || o.PingTimeout != 20*time.Second ||
-		o.UpgradeTimeout != 10*time.Second || o.MaxHTTPBufferSize != 1e6 || o.MaxQueuePackets != 1024 ||
+		o.UpgradeTimeout != 10*time.Second || o.MaxHTTPBufferSize != 1e6 || o.MaxQueuePackets != 8192 ||
 		o.MaxQueueBytes != 2e6 || o.Logger == nil || o.CORS != nil || o.Cookie != nil ||
 		strings.Join(o.Transports, ",") != "polling,websocket" {
 		t.Fatalf("defaults %+v", o)

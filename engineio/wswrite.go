@@ -198,10 +198,13 @@ func (s *Session) stopWriterLocked(c *wsConn) bool {
 	return true
 }
 
+// maxSpareQueue bounds the queue array an idle session keeps for reuse.
+const maxSpareQueue = 1024
+
 // recycleLocked keeps pkts' backing array as the next queue's.
 func (s *Session) recycleLocked(pkts []Packet) {
 	clear(pkts)
-	if s.spare == nil && pkts != nil && cap(pkts) <= 4*DefaultMaxQueuePackets {
+	if s.spare == nil && pkts != nil && cap(pkts) <= maxSpareQueue {
 		s.spare = pkts[:0]
 	}
 }

@@ -75,7 +75,7 @@ type ServerOptions struct {
 	InitialPacket []byte
 	// MaxQueuePackets bounds each connection's outbound queue in packets;
 	// a client past it is disconnected (volatile packets are dropped
-	// instead). Default engineio's (1024).
+	// instead). Default engineio's (8192).
 	MaxQueuePackets int
 	// MaxQueueBytes bounds each connection's outbound queue in bytes.
 	// Default engineio's (2*MaxHTTPBufferSize, at least 1 MiB).
