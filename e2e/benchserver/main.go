@@ -15,8 +15,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
@@ -31,6 +29,7 @@ import (
 	"github.com/seed9706/socketio/adapter"
 	"github.com/seed9706/socketio/adapter/redisadapter"
 	"github.com/seed9706/socketio/engineio"
+	"github.com/seed9706/socketio/internal/serve"
 	"github.com/seed9706/socketio/socketio"
 )
 
@@ -110,27 +109,7 @@ func collectGarbageOnSIGUSR2() {
 // run serves the contract on addr until ctx is done; factory creates the
 // namespaces' adapters (nil: in-memory); csr turns recovery on.
 func run(ctx context.Context, addr string, out io.Writer, factory adapter.Factory, csr *socketio.ConnectionStateRecovery) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := newServer(factory, csr)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(out, "benchserver listening on http://%s\n", ln.Addr())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	closeErr := srv.Close(shutdown)
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return closeErr
+	return serve.Run(ctx, "benchserver", addr, newServer(factory, csr), out)
 }
 
 func newServer(factory adapter.Factory, csr *socketio.ConnectionStateRecovery) *socketio.Server {

@@ -9,19 +9,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/seed9706/socketio/e2e/suiteserver/suite"
+	"github.com/seed9706/socketio/internal/serve"
 )
 
 func main() {
@@ -36,25 +32,5 @@ func main() {
 
 // run serves the suite on addr until ctx is done.
 func run(ctx context.Context, addr string, out io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := suite.New()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(out, "suiteserver listening on http://%s\n", ln.Addr())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	closeErr := srv.Close(shutdown)
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return closeErr
+	return serve.Run(ctx, "suiteserver", addr, suite.New(), out)
 }

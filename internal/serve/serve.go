@@ -1,0 +1,58 @@
+// Package serve runs the HTTP servers of the e2e programs the way
+// CONTRACTS.md asks: listen on an address, print a line containing
+// "listening" once connections are accepted, and shut down cleanly when the
+// context ends.
+//
+// # Concurrency
+//
+// Run blocks until ctx is done or the server fails; it serves on its own
+// goroutine and waits for it before returning.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Handler is a server that also needs closing, such as *socketio.Server.
+type Handler interface {
+	http.Handler
+	Close(ctx context.Context) error
+}
+
+// ShutdownTimeout bounds the clean shutdown.
+const ShutdownTimeout = 5 * time.Second
+
+// Run serves h on addr until ctx is done, after printing
+// "<name> listening on http://<address>" to out. On the way out it closes h
+// first (so that held long-polling requests end), then the HTTP server; h is
+// closed too when addr cannot be listened on.
+func Run(ctx context.Context, name, addr string, h Handler, out io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		_ = h.Close(context.Background())
+		return err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(out, "%s listening on http://%s\n", name, ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	closeErr := h.Close(shutdown)
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	<-errc
+	return closeErr
+}
