@@ -38,7 +38,11 @@ func main() {
 	redisURL := flag.String("redis", "", "Redis URL (redis://HOST:PORT): join the cluster of servers sharing it, Go and Node.js alike")
 	recovery := flag.Bool("recovery", false, "enable connection state recovery with its defaults (2 minutes, middlewares skipped)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until exit (bench/)")
+	memProfile := flag.String("memprofile", "", "on SIGUSR2, after the garbage collection, write a heap profile (go tool pprof) to this file")
 	flag.Parse()
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1 // every allocation: exact bytes per connection
+	}
 	var csr *socketio.ConnectionStateRecovery
 	if *recovery {
 		csr = &socketio.ConnectionStateRecovery{}
@@ -60,7 +64,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	collectGarbageOnSIGUSR2()
+	collectGarbageOnSIGUSR2(*memProfile)
 	stopProfile := startCPUProfile(*cpuProfile)
 	err := run(ctx, *addr, os.Stdout, factory, csr)
 	stopProfile()
@@ -91,8 +95,9 @@ func startCPUProfile(path string) (stop func()) {
 // collectGarbageOnSIGUSR2 makes SIGUSR2 run a full garbage collection and
 // return the freed memory to the OS, so that the benchmarks (bench/) read
 // the memory of live objects only, as they do with the Node.js server's gc().
-// It then prints where the memory goes to stderr.
-func collectGarbageOnSIGUSR2() {
+// It then prints where the memory goes to stderr and, when memProfile is
+// set, writes a heap profile there.
+func collectGarbageOnSIGUSR2(memProfile string) {
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, syscall.SIGUSR2)
 	go func() {
@@ -102,8 +107,24 @@ func collectGarbageOnSIGUSR2() {
 			runtime.ReadMemStats(&m)
 			fmt.Fprintf(os.Stderr, "benchserver: heap in use %d KB, stacks %d KB, other runtime %d KB, %d goroutines\n",
 				m.HeapInuse>>10, m.StackInuse>>10, (m.Sys-m.HeapSys-m.StackSys)>>10, runtime.NumGoroutine())
+			if memProfile != "" {
+				writeHeapProfile(memProfile)
+			}
 		}
 	}()
+}
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchserver: -memprofile:", err)
+	}
 }
 
 // run serves the contract on addr until ctx is done; factory creates the
