@@ -28,7 +28,12 @@
 // started on demand, which writes each batch in one write/writev and exits
 // when the queue is empty; a close found by the inline write (write error,
 // drained orderly close) is left to that goroutine too, so Send never
-// calls the Handler. A WebSocket has a read goroutine; on Linux the
+// calls the Handler. SendLater (broadcasts) queues and leaves the write to
+// the server's flusher goroutine, started on demand and gone when its list
+// is empty, which writes each listed session's queue in one write; Cork
+// and Uncork (the Socket.IO layer brackets each run of a socket's
+// handlers with them) hold it back, for at most 5 ms, so that the
+// broadcasts of a run reach each client in one write. A WebSocket has a read goroutine; on Linux the
 // read goroutine of a connection idle for a second (or right after a
 // heartbeat pong) parks: it arms the fd
 // in a shared epoll instance (waited on by one poller goroutine through
@@ -59,7 +64,8 @@
 // reader stop. ClientConn.mu is a leaf lock; no callback runs under it.
 //
 // Lock order: Session.recvMu (dispatch token) before Session.mu; Session.mu
-// and Server.mu are never held together; wsConn.wmu (write serialization)
+// and Server.mu are never held together; Server.flushMu is a leaf, taken
+// under Session.mu; wsConn.wmu (write serialization)
 // is held around a write, and also from an inline write cut short until the
 // writer goroutine finished that frame: wmu may be held while taking
 // Session.mu, never the reverse. The poller's mutex is a leaf (no wake runs

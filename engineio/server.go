@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,7 @@ type Server struct {
 	log          *slog.Logger
 	closeTimeout time.Duration // bound of an orderly close; a field for tests
 	parkAfter    time.Duration // idle time before a WebSocket read loop parks; a field for tests
+	corkLimit    time.Duration // longest delay of the flusher by Cork; a field for tests
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -47,15 +49,27 @@ type Server struct {
 	// the race to the server gets the noop it would have got, not a 400.
 	lingering map[string]time.Time
 
-	// wg counts sessions until their OnClose returned, WebSocket read loops
-	// and writers. Add happens under mu while !closed, or while a counted
-	// session is not yet closed, so never on a zero counter after Close.
+	// The flusher (flusher.go): sessions whose queue it is to write.
+	flushMu      sync.Mutex
+	flushList    []*Session
+	flushSince   time.Time // when the first session of flushList was listed
+	flushing     bool      // the flusher goroutine runs
+	corks        atomic.Int64
+	flushWaiting atomic.Bool   // the flusher waits for the last Uncork
+	uncorked     chan struct{} // capacity 1
+	corkTimer    *time.Timer   // flusher goroutine only
+
+	// wg counts sessions until their OnClose returned, WebSocket read loops,
+	// writers and the flusher. Add happens under mu while !closed, or while
+	// a counted session is not yet closed, so never on a zero counter after
+	// Close.
 	wg sync.WaitGroup
 }
 
 // NewServer returns a Server delivering session events to h. opts may be nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter}
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter, corkLimit: corkLimit,
+		uncorked: make(chan struct{}, 1)}
 	srv.log = srv.opts.Logger
 	return srv
 }

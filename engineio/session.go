@@ -53,9 +53,10 @@ type Session struct {
 	closeTimer *time.Timer // orderly close deadline
 
 	// websocket
-	ws      *wsConn // the session's WebSocket once it is the transport
-	writing bool    // a writer goroutine is running
-	inWrite bool    // the writer is inside a write call
+	ws          *wsConn // the session's WebSocket once it is the transport
+	writing     bool    // a writer goroutine is running
+	inWrite     bool    // the writer is inside a write call
+	flushListed bool    // in the flusher's list
 
 	// upgrade
 	probe        *wsConn // WebSocket being probed

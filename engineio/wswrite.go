@@ -156,11 +156,14 @@ func (s *Session) claimWriterLocked() (*wsConn, []Packet) {
 func (s *Session) writeInline(c *wsConn, pkts []Packet) {
 	f := buildFrames(pkts)
 	done, err := c.tryWrite(f)
+	if done || err != nil {
+		f = nil // released by tryWrite
+	}
 	s.mu.Lock()
 	s.recycleLocked(pkts)
 	switch {
 	case done:
-		s.inWrite, f = false, nil
+		s.inWrite = false
 		if s.ws != c || s.state == stateClosed || s.state == stateOpen && len(s.queue) == 0 {
 			s.writing = false
 			s.mu.Unlock()
@@ -169,13 +172,13 @@ func (s *Session) writeInline(c *wsConn, pkts []Packet) {
 	case s.ws != c || s.state == stateClosed: // closed meanwhile: the rest is dropped, as the queue was
 		s.writing, s.inWrite = false, false
 		s.mu.Unlock()
-		if f.locked {
-			c.wmu.Unlock()
+		if f != nil {
+			if f.locked {
+				c.wmu.Unlock()
+			}
+			f.release()
 		}
-		f.release()
 		return
-	case err != nil:
-		f = nil
 	}
 	s.srv.wg.Add(1)
 	s.mu.Unlock()

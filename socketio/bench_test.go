@@ -31,6 +31,7 @@ func (s *sinkSession) Abort(string)           {}
 func (s *sinkSession) SendVolatile(msgs ...engineio.Message) bool {
 	return s.Send(msgs...) == nil
 }
+func (s *sinkSession) SendLater(msgs ...engineio.Message) error { return s.Send(msgs...) }
 func (s *sinkSession) sent() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -43,6 +43,7 @@ type session interface {
 	Request() *http.Request
 	Transport() string
 	Send(msgs ...engineio.Message) error
+	SendLater(msgs ...engineio.Message) error
 	SendVolatile(msgs ...engineio.Message) bool
 	Close()
 	CloseWithReason(reason string)
@@ -92,14 +93,28 @@ func newConn(srv *Server, sess session) *conn {
 	return c
 }
 
+// sendMode says how conn.send queues.
+type sendMode uint8
+
+const (
+	sendNow      sendMode = iota // written at once when the transport can
+	sendVolatile                 // dropped unless the transport can take it now
+	sendLater                    // written by the engine's flusher, coalesced with what follows (broadcasts)
+)
+
 // send queues msgs on the session. A client whose queue is full is
 // disconnected (backpressure): one slow client never holds up the others.
-func (c *conn) send(msgs []engineio.Message, volatile bool) error {
-	if volatile {
+func (c *conn) send(msgs []engineio.Message, mode sendMode) error {
+	var err error
+	switch mode {
+	case sendVolatile:
 		c.sess.SendVolatile(msgs...)
 		return nil
+	case sendLater:
+		err = c.sess.SendLater(msgs...)
+	default:
+		err = c.sess.Send(msgs...)
 	}
-	err := c.sess.Send(msgs...)
 	if errors.Is(err, engineio.ErrQueueFull) {
 		c.srv.log.Warn("socketio: outbound queue full, disconnecting slow client",
 			"sid", c.sess.ID(), "transport", c.sess.Transport(), "reason", ReasonForcedServerClose)
@@ -193,7 +208,7 @@ func (c *conn) sendConnectError(nsp, message string, data any) {
 	if err != nil {
 		p, _ = parser.NewConnectError(nsp, message, nil)
 	}
-	_ = c.send(encodeMsgs(p), false)
+	_ = c.send(encodeMsgs(p), sendNow)
 }
 
 // connected moves s from connecting to connected. It reports false when the

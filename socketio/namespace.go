@@ -135,7 +135,7 @@ func (n *Namespace) connect(s *Socket) {
 		// Sockets() and broadcasts reaches it too.
 		n.register(s)
 	}
-	_ = s.conn.send(encodeMsgs(p), false)
+	_ = s.conn.send(encodeMsgs(p), sendNow)
 	for _, fn := range onConn {
 		fn(s)
 	}

@@ -82,6 +82,9 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 		finished:  make(chan struct{}),
 	}
 	s.queue.Init(nsp.srv.opts.MaxPendingEvents, s.dispatch, nsp.srv.log, "socketio: handler panicked")
+	// The broadcasts of a run of handlers go out together: one write per
+	// client for all of them (engineio flusher).
+	s.queue.SetHooks(nsp.srv.engine.Cork, nsp.srv.engine.Uncork)
 	return s
 }
 
@@ -427,7 +430,11 @@ func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
 	if !s.isOpen() {
 		return ErrDisconnected
 	}
-	return s.conn.send(encodeMsgs(p), volatile)
+	mode := sendNow
+	if volatile {
+		mode = sendVolatile
+	}
+	return s.conn.send(encodeMsgs(p), mode)
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet, name string) {
@@ -618,7 +625,11 @@ func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 		return false
 	}
 	s.notify(pp, listeners)
-	return s.conn.send(pp.msgs, flags.Volatile) == nil
+	mode := sendLater
+	if flags.Volatile {
+		mode = sendVolatile
+	}
+	return s.conn.send(pp.msgs, mode) == nil
 }
 
 // notify calls the OnAnyOutgoing listeners for an event.

@@ -35,6 +35,8 @@ type Queue[T any] struct {
 	panicMsg string
 	max      int     // bound for PushWait
 	handle   func(T) // runs a value task
+	onBusy   func()  // optional: the runner starts on tasks after being idle
+	onIdle   func()  // optional: the runner ran every task (before lingering)
 
 	mu      sync.Mutex
 	space   sync.Cond // signalled when a task is taken, broadcast by WakeOn
@@ -51,6 +53,12 @@ func (q *Queue[T]) Init(max int, handle func(T), log *slog.Logger, panicMsg stri
 	q.max, q.handle, q.log, q.panicMsg = max, handle, log, panicMsg
 	q.space.L = &q.mu
 }
+
+// SetHooks sets functions the runner calls, on its goroutine and outside
+// the queue's lock, when it starts on tasks after being idle (busy) and
+// once it has run every task queued (idle): calls alternate, busy first.
+// Call it after Init, before the first Push.
+func (q *Queue[T]) SetHooks(busy, idle func()) { q.onBusy, q.onIdle = busy, idle }
 
 // Push queues fn whatever the queue length (internal tasks: connect, close),
 // so it never blocks, even when called from a running task.
@@ -106,7 +114,21 @@ func (q *Queue[T]) Running() bool {
 
 func (q *Queue[T]) run() {
 	q.mu.Lock()
+	busy := false
 	for {
+		if len(q.tasks) == 0 && busy {
+			busy = false
+			q.mu.Unlock()
+			q.onIdle()
+			q.mu.Lock()
+			continue
+		}
+		if len(q.tasks) > 0 && !busy && q.onBusy != nil {
+			busy = true
+			q.mu.Unlock()
+			q.onBusy()
+			q.mu.Lock()
+		}
 		if len(q.tasks) == 0 && !q.lingerLocked() {
 			q.running = false
 			q.tasks = nil // let a burst's backing array go

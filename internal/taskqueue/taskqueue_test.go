@@ -138,3 +138,41 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// The busy and idle hooks bracket every run of tasks: busy before the first
+// task after an idle period, idle once the queue is empty, alternating, and
+// a panicking task does not skip the idle hook.
+func TestHooksBracketRuns(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	log := func(s string) {
+		mu.Lock()
+		events = append(events, s)
+		mu.Unlock()
+	}
+	q := &Queue[string]{}
+	q.Init(100, func(v string) {
+		if v == "panic" {
+			panic("boom")
+		}
+		log(v)
+	}, slog.New(slog.DiscardHandler), "test: task panicked")
+	q.SetHooks(func() { log("busy") }, func() { log("idle") })
+
+	release := make(chan struct{})
+	q.Push(func() { <-release; log("first") }) // holds the runner while more queue up
+	_ = q.PushWait(context.Background(), "a")
+	_ = q.PushWait(context.Background(), "panic")
+	_ = q.PushWait(context.Background(), "b")
+	close(release)
+	waitIdle(t, q)
+	_ = q.PushWait(context.Background(), "c") // a new run, after the runner exited
+	waitIdle(t, q)
+
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"busy", "first", "a", "b", "idle", "busy", "c", "idle"}
+	if !slices.Equal(events, want) {
+		t.Fatalf("events %q, want %q", events, want)
+	}
+}

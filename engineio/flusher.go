@@ -1,0 +1,135 @@
+package engineio
+
+import "time"
+
+// The flusher coalesces the writes of broadcasts. A broadcast to N
+// WebSocket sessions written inline costs N write syscalls per packet, and
+// a burst of K broadcasts K×N, where the syscall is nearly all the cost.
+// SendLater queues without writing and lists the session for the server's
+// flusher goroutine, which writes each listed session's whole queue in one
+// write. While it works through the list, the next broadcasts queue more
+// behind the sessions not reached yet, which are then written with one
+// syscall for several packets: the busier the server, the more each write
+// carries, with no added delay when it is idle.
+//
+// Cork holds the flusher back while the layer above is in the middle of a
+// batch of work (a socket's handlers running through the events of one
+// read): the broadcasts of the whole batch then reach each session in one
+// write, as the Node.js server writes once per event loop iteration. A
+// flusher held for corkLimit writes anyway, so that a server always busy
+// somewhere still writes every few milliseconds.
+
+// corkLimit bounds how long Cork delays the first write of a listed
+// session; servers copy it (Server.corkLimit, a field for tests).
+const corkLimit = 5 * time.Millisecond
+
+// SendLater is Send, except that on a WebSocket the write is left to the
+// server's flusher goroutine, which writes all that the session queued by
+// then in one write. Broadcasts use it; a lone reply is better sent with
+// Send, which writes at once on the caller's goroutine.
+func (s *Session) SendLater(msgs ...Message) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if !s.fitsLocked(msgs) {
+		s.mu.Unlock()
+		return ErrQueueFull
+	}
+	s.enqueueLocked(msgs)
+	if s.transport != transportWebSocket || s.ws == nil {
+		s.flushUnlock()
+		return nil
+	}
+	// A running writer takes the new packets with the rest; a session
+	// already listed is written once for all.
+	if !s.writing && !s.flushListed {
+		s.flushListed = true
+		s.srv.listForFlush(s) // under s.mu: the open session keeps wg above zero
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// listForFlush adds s to the flusher's list, starting the flusher if it is
+// not running. Called with s.mu held; flushMu is a leaf lock.
+func (srv *Server) listForFlush(s *Session) {
+	srv.flushMu.Lock()
+	if len(srv.flushList) == 0 {
+		srv.flushSince = time.Now()
+	}
+	srv.flushList = append(srv.flushList, s)
+	start := !srv.flushing
+	srv.flushing = true
+	srv.flushMu.Unlock()
+	if start {
+		srv.wg.Add(1)
+		go srv.flushLoop()
+	}
+}
+
+// flushLoop writes the listed sessions until the list is empty, then
+// exits: an idle server has no flusher goroutine. Two slices take turns as
+// the list, so listing a session allocates nothing in the steady state.
+func (srv *Server) flushLoop() {
+	defer srv.wg.Done()
+	var batch []*Session
+	for {
+		srv.flushMu.Lock()
+		if len(srv.flushList) == 0 {
+			srv.flushing = false
+			srv.flushMu.Unlock()
+			return
+		}
+		if wait := srv.corkLimit - time.Since(srv.flushSince); wait > 0 && srv.corks.Load() > 0 {
+			srv.flushMu.Unlock()
+			srv.awaitUncork(wait)
+			continue
+		}
+		batch, srv.flushList = srv.flushList, batch[:0]
+		srv.flushMu.Unlock()
+		for i, s := range batch {
+			batch[i] = nil
+			s.mu.Lock()
+			s.flushListed = false
+			s.flushUnlock()
+		}
+	}
+}
+
+// Cork holds back the flusher's writes until the matching Uncork (or
+// corkLimit): call it when a batch of work that may broadcast begins.
+// Corks nest and may overlap across goroutines; the flusher writes when
+// none is left.
+func (srv *Server) Cork() { srv.corks.Add(1) }
+
+// Uncork ends a Cork.
+func (srv *Server) Uncork() {
+	if srv.corks.Add(-1) == 0 && srv.flushWaiting.Load() {
+		select {
+		case srv.uncorked <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// awaitUncork waits, on the flusher goroutine, for the last Uncork or for
+// wait to pass. flushWaiting is published before corks is read again, and
+// Uncork reads it after its decrement, so one of the two sees the other.
+func (srv *Server) awaitUncork(wait time.Duration) {
+	srv.flushWaiting.Store(true)
+	if srv.corks.Load() > 0 {
+		if srv.corkTimer == nil {
+			srv.corkTimer = time.NewTimer(wait)
+		} else {
+			srv.corkTimer.Reset(wait)
+		}
+		select {
+		case <-srv.uncorked:
+		case <-srv.corkTimer.C:
+		}
+		srv.corkTimer.Stop()
+	}
+	srv.flushWaiting.Store(false)
+}
