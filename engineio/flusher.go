@@ -20,8 +20,19 @@ import "time"
 // somewhere still writes every few milliseconds.
 
 // corkLimit bounds how long Cork delays the first write of a listed
-// session; servers copy it (Server.corkLimit, a field for tests).
-const corkLimit = 5 * time.Millisecond
+// session; servers copy it (Server.corkLimit, a field for tests). Under
+// 60 Hz, and long enough for a burst of broadcasts to ten thousand clients
+// to go out in a few writes per client.
+const corkLimit = 15 * time.Millisecond
+
+// A listed session with this many packets or bytes queued is written at
+// once: a handler looping over broadcasts must not fill queues up to their
+// bound while corked (the client would be taken for a slow one), and a
+// write of this much gains nothing from waiting for more.
+const (
+	flushNowPackets = 64
+	flushNowBytes   = 32 << 10
+)
 
 // SendLater is Send, except that on a WebSocket the write is left to the
 // server's flusher goroutine, which writes all that the session queued by
@@ -44,9 +55,14 @@ func (s *Session) SendLater(msgs ...Message) error {
 	}
 	// A running writer takes the new packets with the rest; a session
 	// already listed is written once for all.
-	if !s.writing && !s.flushListed {
+	switch {
+	case s.writing:
+	case !s.flushListed:
 		s.flushListed = true
 		s.srv.listForFlush(s) // under s.mu: the open session keeps wg above zero
+	case len(s.queue) >= flushNowPackets || s.queueBytes >= flushNowBytes:
+		s.flushUnlock() // the flusher later finds less, or nothing, to write
+		return nil
 	}
 	s.mu.Unlock()
 	return nil

@@ -191,3 +191,24 @@ func TestSendLaterConcurrentBroadcasts(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A corked session with flushNowPackets queued is written without waiting
+// for the Uncork: a handler looping over broadcasts does not fill the queue
+// up to its bound.
+func TestSendLaterLongQueueWritesAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	srv, ts := newTestServer(t, h, quietOpts())
+	srv.corkLimit = time.Hour
+	clients, sessions := openSessions(t, srv, h, ts.URL, 1)
+	srv.Cork()
+	defer srv.Uncork()
+	for i := range flushNowPackets {
+		if err := sessions[0].SendLater(Message{Data: fmt.Appendf(nil, "%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range flushNowPackets {
+		clients[0].expectText(fmt.Sprintf("4%d", i))
+	}
+}
