@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -143,8 +144,30 @@ func jsEscape(h []byte) bool {
 	return true
 }
 
+// Word-at-a-time string scanning: plain string bytes (not '"', not '\\',
+// not a control character) are skipped eight at a time.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// hasSpecial reports whether any of the eight bytes of w is '"', '\\' or
+// below 0x20: (x - lsb) &^ x & msb is non-zero exactly when a byte of x is
+// zero, and (w - n*lsb) &^ w & msb when a byte of w is below n (n <= 0x80).
+func hasSpecial(w uint64) bool {
+	q := w ^ ('"' * lsb)
+	bs := w ^ ('\\' * lsb)
+	return ((q-lsb)&^q|(bs-lsb)&^bs|(w-0x20*lsb)&^w)&msb != 0
+}
+
 func (s *scanner) str(b []byte, i int) (int, error) {
 	for i++; i < len(b); i++ {
+		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, nil
