@@ -194,7 +194,7 @@ func (n *Namespace) takeOver(ctx context.Context, pid string) {
 	n.srv.log.Debug("socketio: closing the previous connection of a recovering client", "sid", old.id, "nsp", n.name)
 	old.conn.sess.Abort(ReasonTransportClose)
 	select {
-	case <-old.closed:
+	case <-old.wait(&old.closed):
 	case <-ctx.Done():
 	}
 }

@@ -35,21 +35,21 @@ const (
 // Its methods are safe for concurrent use. Its handlers run one at a time,
 // in the order the packets arrived, never on the connection's read path.
 type Socket struct {
-	id       string
-	nsp      *Namespace
-	conn     *conn
-	hs       atomic.Pointer[Handshake] // built on first use: most sockets never need it
-	issued   int64                     // creation time, Unix milliseconds
-	auth     json.RawMessage           // CONNECT payload
-	queue    taskqueue.Queue[*parser.Packet]
-	closed   chan struct{} // closed once the socket is disconnected
-	finished chan struct{} // closed once its disconnect handlers returned
+	id     string
+	nsp    *Namespace
+	conn   *conn
+	hs     atomic.Pointer[Handshake] // built on first use: most sockets never need it
+	issued int64                     // creation time, Unix milliseconds
+	auth   json.RawMessage           // CONNECT payload
+	queue  taskqueue.Queue[*parser.Packet]
 	// Connection state recovery, set on the task goroutine before the
 	// socket is connected: private id, offset of the session start.
 	pid        string
 	baseOffset string
 
 	mu              sync.Mutex
+	closed          signal // the socket is disconnected
+	finished        signal // its disconnect handlers returned
 	state           socketState
 	disconnecting   bool // Disconnect or a close task is under way
 	data            any
@@ -72,13 +72,11 @@ type Socket struct {
 
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 	s := &Socket{
-		id:       newID(),
-		nsp:      nsp,
-		conn:     c,
-		issued:   time.Now().UnixMilli(),
-		auth:     auth,
-		closed:   make(chan struct{}),
-		finished: make(chan struct{}),
+		id:     newID(),
+		nsp:    nsp,
+		conn:   c,
+		issued: time.Now().UnixMilli(),
+		auth:   auth,
 	}
 	s.queue.Init(nsp.srv.opts.MaxPendingEvents, s.dispatch, nsp.srv.log, "socketio: handler panicked")
 	return s
@@ -308,7 +306,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 	case <-ctx.Done():
 		s.dropAck(p.ID)
 		return nil, ctxError(ctx)
-	case <-s.closed:
+	case <-s.wait(&s.closed):
 		return nil, ErrDisconnected
 	}
 }
@@ -530,7 +528,7 @@ func (s *Socket) close(reason string) {
 		s.mu.Unlock()
 		return
 	}
-	defer close(s.finished)
+	defer s.fire(&s.finished)
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
 	s.disconnecting = true
@@ -554,13 +552,42 @@ func (s *Socket) close(reason string) {
 	s.nsp.adapter.DelAll(s.id)
 	s.nsp.removeSocket(s)
 	s.conn.removeSocket(s)
-	close(s.closed)
+	s.fire(&s.closed)
 	if wasConnected {
 		s.nsp.srv.log.Debug("socketio: socket disconnected", "sid", s.id, "nsp", s.nsp.name, "reason", reason)
 		for _, fn := range onDisconnect {
 			fn(reason)
 		}
 	}
+}
+
+// signal is a one-time event of a socket with a channel made only when
+// someone waits for it (most sockets close with no one waiting).
+type signal struct {
+	ch    chan struct{}
+	fired bool
+}
+
+// wait returns a channel closed once sig fired.
+func (s *Socket) wait(sig *signal) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sig.ch == nil {
+		if sig.fired {
+			return closedChan
+		}
+		sig.ch = make(chan struct{})
+	}
+	return sig.ch
+}
+
+func (s *Socket) fire(sig *signal) {
+	s.mu.Lock()
+	sig.fired = true
+	if sig.ch != nil {
+		close(sig.ch)
+	}
+	s.mu.Unlock()
 }
 
 // adapterView is the socket as its adapter sees it.
