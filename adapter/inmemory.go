@@ -16,13 +16,13 @@ type InMemory struct {
 	nsp Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room -> socket ids
-	sids  map[string]*member             // socket id -> its handle and rooms
+	rooms map[string]roomMembers // room -> socket ids
+	sids  map[string]*member     // socket id -> its handle and rooms
 }
 
 type member struct {
 	sock  Socket
-	rooms map[string]struct{}
+	rooms roomList
 }
 
 // NewInMemory returns the in-memory adapter of nsp. It is a Factory.
@@ -31,7 +31,7 @@ func NewInMemory(nsp Namespace) Adapter { return newInMemory(nsp) }
 func newInMemory(nsp Namespace) *InMemory {
 	return &InMemory{
 		nsp:   nsp,
-		rooms: make(map[string]map[string]struct{}),
+		rooms: make(map[string]roomMembers),
 		sids:  make(map[string]*member),
 	}
 }
@@ -52,17 +52,18 @@ func (a *InMemory) AddAll(s Socket, rooms []string) {
 	defer a.mu.Unlock()
 	m := a.sids[id]
 	if m == nil {
-		m = &member{sock: s, rooms: make(map[string]struct{}, len(rooms))}
+		m = &member{sock: s}
 		a.sids[id] = m
 	}
 	for _, room := range rooms {
-		m.rooms[room] = struct{}{}
-		set := a.rooms[room]
-		if set == nil {
-			set = make(map[string]struct{})
-			a.rooms[room] = set
+		if !m.rooms.add(room) {
+			continue
 		}
-		set[id] = struct{}{}
+		if set, ok := a.rooms[room]; ok {
+			a.rooms[room] = set.with(id)
+		} else {
+			a.rooms[room] = roomMembers{one: id}
+		}
 	}
 }
 
@@ -71,19 +72,20 @@ func (a *InMemory) Del(id, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if m := a.sids[id]; m != nil {
-		delete(m.rooms, room)
+		m.rooms.remove(room)
 	}
 	a.delFromRoom(id, room)
 }
 
 func (a *InMemory) delFromRoom(id, room string) {
-	set := a.rooms[room]
-	if set == nil {
+	set, ok := a.rooms[room]
+	if !ok {
 		return
 	}
-	delete(set, id)
-	if len(set) == 0 {
+	if set, empty := set.without(id); empty {
 		delete(a.rooms, room)
+	} else {
+		a.rooms[room] = set
 	}
 }
 
@@ -95,13 +97,13 @@ func (a *InMemory) DelAll(id string) {
 	if m == nil {
 		return
 	}
-	for room := range m.rooms {
+	for _, room := range m.rooms.list {
 		a.delFromRoom(id, room)
 	}
 	delete(a.sids, id)
 }
 
-// SocketRooms returns the rooms of the socket id.
+// SocketRooms returns the rooms of the socket id, in the order it joined them.
 func (a *InMemory) SocketRooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
@@ -109,11 +111,7 @@ func (a *InMemory) SocketRooms(id string) []string {
 	if m == nil {
 		return nil
 	}
-	out := make([]string, 0, len(m.rooms))
-	for room := range m.rooms {
-		out = append(out, room)
-	}
-	return out
+	return slices.Clone(m.rooms.list)
 }
 
 // Sockets returns the ids of the connected sockets in any of rooms.
@@ -141,7 +139,7 @@ func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions) []Socket 
 	defer a.mu.RUnlock()
 	excluded := func(id string) bool {
 		for _, room := range opts.Except {
-			if _, ok := a.rooms[room][id]; ok {
+			if set, ok := a.rooms[room]; ok && set.has(id) {
 				return true
 			}
 		}
@@ -162,17 +160,19 @@ func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions) []Socket 
 			add(id)
 		}
 	case 1:
-		for id := range a.rooms[opts.Rooms[0]] {
-			add(id)
+		if set, ok := a.rooms[opts.Rooms[0]]; ok {
+			set.each(add)
 		}
 	default:
 		seen := make(map[string]struct{})
 		for _, room := range opts.Rooms {
-			for id := range a.rooms[room] {
-				if _, dup := seen[id]; !dup {
-					seen[id] = struct{}{}
-					add(id)
-				}
+			if set, ok := a.rooms[room]; ok {
+				set.each(func(id string) {
+					if _, dup := seen[id]; !dup {
+						seen[id] = struct{}{}
+						add(id)
+					}
+				})
 			}
 		}
 	}
@@ -287,5 +287,6 @@ func (a *InMemory) Rooms() []string {
 func (a *InMemory) HasRoom(room string) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return len(a.rooms[room]) > 0
+	_, ok := a.rooms[room] // a room without members is deleted
+	return ok
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -64,26 +65,24 @@ type conn struct {
 	dec  parser.Decoder // read path only
 
 	mu              sync.Mutex
-	sockets         map[string]*Socket // connected, by namespace name
-	connecting      map[string]bool    // namespaces whose middlewares run
-	lastConnect     chan struct{}      // closed once the latest CONNECT is handled
-	pendingConnects int                // CONNECTs not handled yet
+	sockets         socketsByNsp    // connected
+	connecting      map[string]bool // namespaces whose middlewares run; nil when none
+	lastConnect     chan struct{}   // closed once the latest CONNECT is handled
+	pendingConnects int             // CONNECTs not handled yet
 	closed          bool
-	connectTimer    *time.Timer
+	connectTimer    *time.Timer // nil once a namespace is joined
 }
 
 func newConn(srv *Server, sess session) *conn {
 	c := &conn{
-		srv:        srv,
-		sess:       sess,
-		dec:        parser.Decoder{MaxAttachments: srv.opts.MaxAttachments},
-		sockets:    make(map[string]*Socket),
-		connecting: make(map[string]bool),
+		srv:  srv,
+		sess: sess,
+		dec:  parser.Decoder{MaxAttachments: srv.opts.MaxAttachments},
 	}
 	c.lastConnect = closedChan
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
-		idle := len(c.sockets) == 0 && !c.closed
+		idle := c.sockets.len() == 0 && !c.closed
 		c.mu.Unlock()
 		if idle {
 			c.srv.log.Debug("socketio: no namespace joined in time", "sid", sess.ID())
@@ -140,7 +139,7 @@ func (c *conn) onMessage(m engineio.Message) {
 		return // attachments pending
 	}
 	c.mu.Lock()
-	s := c.sockets[p.Namespace]
+	s := c.sockets.get(p.Namespace)
 	c.mu.Unlock()
 	switch {
 	case s == nil && p.Type == parser.Connect:
@@ -167,6 +166,9 @@ func (c *conn) connect(p *parser.Packet) {
 		return
 	}
 	if nsp != nil {
+		if c.connecting == nil {
+			c.connecting = make(map[string]bool, 1)
+		}
 		c.connecting[name] = true
 	}
 	// CONNECTs are answered in arrival order, as Node does: each waits for
@@ -178,8 +180,11 @@ func (c *conn) connect(p *parser.Packet) {
 	finish := func() {
 		c.mu.Lock()
 		c.pendingConnects--
-		c.mu.Unlock()
+		if c.lastConnect == done {
+			c.lastConnect = closedChan // as closed as done, which can go
+		}
 		close(done)
+		c.mu.Unlock()
 	}
 	if nsp == nil {
 		refuse := func() {
@@ -216,37 +221,46 @@ func (c *conn) sendConnectError(nsp, message string, data any) {
 func (c *conn) connected(s *Socket) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.connecting, s.nsp.name)
+	c.doneConnectingLocked(s)
 	if c.closed {
 		return false
 	}
-	c.sockets[s.nsp.name] = s
-	c.connectTimer.Stop()
+	c.sockets.set(s)
+	c.stopConnectTimerLocked()
 	return true
 }
 
 func (c *conn) connectFailed(s *Socket) {
 	c.mu.Lock()
-	delete(c.connecting, s.nsp.name)
+	c.doneConnectingLocked(s)
 	c.mu.Unlock()
+}
+
+func (c *conn) doneConnectingLocked(s *Socket) {
+	delete(c.connecting, s.nsp.name)
+	if len(c.connecting) == 0 {
+		c.connecting = nil // a map keeps its memory when emptied
+	}
+}
+
+// stopConnectTimerLocked stops the connect timeout and lets the timer go.
+func (c *conn) stopConnectTimerLocked() {
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
 }
 
 func (c *conn) removeSocket(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
-	}
+	c.sockets.del(s)
 	c.mu.Unlock()
 }
 
 func (c *conn) socketList() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		out = append(out, s)
-	}
-	return out
+	return c.sockets.appendTo(make([]*Socket, 0, c.sockets.len()))
 }
 
 // disconnectAll is Socket.Disconnect(true): each socket is disconnected
@@ -262,9 +276,91 @@ func (c *conn) disconnectAll() {
 func (c *conn) onClose(reason string) {
 	c.mu.Lock()
 	c.closed = true
-	c.connectTimer.Stop()
+	c.stopConnectTimerLocked()
 	c.mu.Unlock()
 	for _, s := range c.socketList() {
 		s.closeAsync(reason)
 	}
+}
+
+// socketsByNsp holds a connection's sockets by namespace name: a slice
+// searched linearly while short (clients use one or a few namespaces), a
+// map past maxListedSockets.
+type socketsByNsp struct {
+	list []*Socket
+	m    map[string]*Socket
+}
+
+const maxListedSockets = 8
+
+func (b *socketsByNsp) len() int {
+	if b.m != nil {
+		return len(b.m)
+	}
+	return len(b.list)
+}
+
+func (b *socketsByNsp) get(name string) *Socket {
+	if b.m != nil {
+		return b.m[name]
+	}
+	for _, s := range b.list {
+		if s.nsp.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// set adds s, replacing the socket of the same namespace.
+func (b *socketsByNsp) set(s *Socket) {
+	if b.m != nil {
+		b.m[s.nsp.name] = s
+		return
+	}
+	for i, old := range b.list {
+		if old.nsp.name == s.nsp.name {
+			b.list[i] = s
+			return
+		}
+	}
+	if len(b.list) < maxListedSockets {
+		b.list = append(b.list, s)
+		return
+	}
+	b.m = make(map[string]*Socket, 2*maxListedSockets)
+	for _, old := range b.list {
+		b.m[old.nsp.name] = old
+	}
+	b.m[s.nsp.name] = s
+	b.list = nil
+}
+
+// del removes s if it is the socket of its namespace.
+func (b *socketsByNsp) del(s *Socket) {
+	if b.m != nil {
+		if b.m[s.nsp.name] == s {
+			delete(b.m, s.nsp.name)
+		}
+		return
+	}
+	for i, old := range b.list {
+		if old == s {
+			b.list = slices.Delete(b.list, i, i+1) // clears the freed slot
+			if len(b.list) == 0 {
+				b.list = nil
+			}
+			return
+		}
+	}
+}
+
+func (b *socketsByNsp) appendTo(out []*Socket) []*Socket {
+	if b.m != nil {
+		for _, s := range b.m {
+			out = append(out, s)
+		}
+		return out
+	}
+	return append(out, b.list...)
 }

@@ -117,7 +117,7 @@ func (n *Namespace) startSession(s *Socket) *restored {
 	ctx, cancel := context.WithTimeout(context.Background(), recoveryTimeout)
 	defer cancel()
 	rec, _ := n.adapter.(adapter.Recoverer)
-	if pid, offset, ok := recoveryAuth(s.handshake.Auth); ok {
+	if pid, offset, ok := recoveryAuth(s.auth); ok {
 		r, err := n.restore(ctx, s, rec, pid, offset)
 		if err == nil {
 			return r
@@ -194,7 +194,7 @@ func (n *Namespace) takeOver(ctx context.Context, pid string) {
 	n.srv.log.Debug("socketio: closing the previous connection of a recovering client", "sid", old.id, "nsp", n.name)
 	old.conn.sess.Abort(ReasonTransportClose)
 	select {
-	case <-old.closed:
+	case <-old.wait(&old.closed):
 	case <-ctx.Done():
 	}
 }

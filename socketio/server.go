@@ -194,7 +194,7 @@ func (srv *Server) Close(ctx context.Context) error {
 	var errs []error
 	for _, s := range sockets {
 		select {
-		case <-s.finished:
+		case <-s.wait(&s.finished):
 			continue
 		case <-ctx.Done():
 			// Close the rest anyway: handlers still running are not waited for.

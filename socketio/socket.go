@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed9706/socketio/adapter"
@@ -30,32 +31,29 @@ const (
 	stateClosed
 )
 
-type listener struct {
-	fn   func(*Event)
-	once bool
-}
-
 // Socket is one client connected to one namespace (JS server-side Socket).
 // Its methods are safe for concurrent use. Its handlers run one at a time,
 // in the order the packets arrived, never on the connection's read path.
 type Socket struct {
-	id        string
-	nsp       *Namespace
-	conn      *conn
-	handshake *Handshake
-	queue     taskqueue.Queue[*parser.Packet]
-	closed    chan struct{} // closed once the socket is disconnected
-	finished  chan struct{} // closed once its disconnect handlers returned
+	id     string
+	nsp    *Namespace
+	conn   *conn
+	hs     atomic.Pointer[Handshake] // built on first use: most sockets never need it
+	issued int64                     // creation time, Unix milliseconds
+	auth   json.RawMessage           // CONNECT payload
+	queue  taskqueue.Queue[*parser.Packet]
 	// Connection state recovery, set on the task goroutine before the
 	// socket is connected: private id, offset of the session start.
 	pid        string
 	baseOffset string
 
 	mu              sync.Mutex
+	closed          signal // the socket is disconnected
+	finished        signal // its disconnect handlers returned
 	state           socketState
 	disconnecting   bool // Disconnect or a close task is under way
 	data            any
-	handlers        map[string][]listener
+	handlers        handlerSet
 	anyIn           []func(*Event)
 	anyOut          []func(*Event)
 	packetMW        []func(*Event) error
@@ -74,12 +72,11 @@ type Socket struct {
 
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 	s := &Socket{
-		id:        newID(),
-		nsp:       nsp,
-		conn:      c,
-		handshake: newHandshake(c, auth),
-		closed:    make(chan struct{}),
-		finished:  make(chan struct{}),
+		id:     newID(),
+		nsp:    nsp,
+		conn:   c,
+		issued: time.Now().UnixMilli(),
+		auth:   auth,
 	}
 	s.queue.Init(nsp.srv.opts.MaxPendingEvents, s.dispatch, nsp.srv.log, "socketio: handler panicked")
 	// The broadcasts of a run of handlers go out together: one write per
@@ -96,12 +93,11 @@ func newID() string {
 	return base64.URLEncoding.EncodeToString(b[:])
 }
 
-func newHandshake(c *conn, auth json.RawMessage) *Handshake {
-	now := time.Now()
+func newHandshake(c *conn, issued int64, auth json.RawMessage) *Handshake {
 	h := &Handshake{
 		// JavaScript's Date.toString in UTC.
-		Time:   now.UTC().Format("Mon Jan 02 2006 15:04:05") + " GMT+0000 (Coordinated Universal Time)",
-		Issued: now.UnixMilli(),
+		Time:   time.UnixMilli(issued).UTC().Format("Mon Jan 02 2006 15:04:05") + " GMT+0000 (Coordinated Universal Time)",
+		Issued: issued,
 		Auth:   auth,
 	}
 	if r := c.sess.Request(); r != nil {
@@ -128,7 +124,18 @@ func (s *Socket) ID() string { return s.id }
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
 // Handshake returns the handshake details. Do not modify them.
-func (s *Socket) Handshake() *Handshake { return s.handshake }
+func (s *Socket) Handshake() *Handshake {
+	if h := s.hs.Load(); h != nil {
+		return h
+	}
+	// Built from the session's saved request, which does not change: a
+	// racing call builds the same, and the first one stored wins.
+	h := newHandshake(s.conn, s.issued, s.auth)
+	if !s.hs.CompareAndSwap(nil, h) {
+		return s.hs.Load()
+	}
+	return h
+}
 
 // Request is the first HTTP request of the client's connection (its body is
 // not readable).
@@ -174,17 +181,14 @@ func (s *Socket) Once(event string, handler func(*Event)) {
 
 func (s *Socket) addListener(event string, fn func(*Event), once bool) {
 	s.mu.Lock()
-	if s.handlers == nil {
-		s.handlers = make(map[string][]listener)
-	}
-	s.handlers[event] = append(s.handlers[event], listener{fn: fn, once: once})
+	s.handlers.add(event, fn, once)
 	s.mu.Unlock()
 }
 
 // Off removes every handler of event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers.remove(event)
 	s.mu.Unlock()
 }
 
@@ -305,7 +309,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 	case <-ctx.Done():
 		s.dropAck(p.ID)
 		return nil, ctxError(ctx)
-	case <-s.closed:
+	case <-s.wait(&s.closed):
 		return nil, ErrDisconnected
 	}
 }
@@ -492,16 +496,8 @@ func (s *Socket) dispatch(p *parser.Packet) {
 		return
 	}
 	mws, anyIn := s.packetMW, s.anyIn
-	list := s.handlers[name]
-	if hasOnce(list) {
-		keep := make([]listener, 0, len(list))
-		for _, l := range list {
-			if !l.once {
-				keep = append(keep, l)
-			}
-		}
-		s.handlers[name] = keep
-	}
+	var buf [4]listener // a copy: the set may change while they run
+	list := s.handlers.take(buf[:0], name)
 	s.mu.Unlock()
 	for _, mw := range mws {
 		if err := mw(e); err != nil {
@@ -515,15 +511,6 @@ func (s *Socket) dispatch(p *parser.Packet) {
 	for _, l := range list {
 		l.fn(e)
 	}
-}
-
-func hasOnce(list []listener) bool {
-	for _, l := range list {
-		if l.once {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Socket) emitError(err error) {
@@ -548,7 +535,7 @@ func (s *Socket) close(reason string) {
 		s.mu.Unlock()
 		return
 	}
-	defer close(s.finished)
+	defer s.fire(&s.finished)
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
 	s.disconnecting = true
@@ -572,13 +559,42 @@ func (s *Socket) close(reason string) {
 	s.nsp.adapter.DelAll(s.id)
 	s.nsp.removeSocket(s)
 	s.conn.removeSocket(s)
-	close(s.closed)
+	s.fire(&s.closed)
 	if wasConnected {
 		s.nsp.srv.log.Debug("socketio: socket disconnected", "sid", s.id, "nsp", s.nsp.name, "reason", reason)
 		for _, fn := range onDisconnect {
 			fn(reason)
 		}
 	}
+}
+
+// signal is a one-time event of a socket with a channel made only when
+// someone waits for it (most sockets close with no one waiting).
+type signal struct {
+	ch    chan struct{}
+	fired bool
+}
+
+// wait returns a channel closed once sig fired.
+func (s *Socket) wait(sig *signal) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sig.ch == nil {
+		if sig.fired {
+			return closedChan
+		}
+		sig.ch = make(chan struct{})
+	}
+	return sig.ch
+}
+
+func (s *Socket) fire(sig *signal) {
+	s.mu.Lock()
+	sig.fired = true
+	if sig.ch != nil {
+		close(sig.ch)
+	}
+	s.mu.Unlock()
 }
 
 // adapterView is the socket as its adapter sees it.
@@ -590,7 +606,7 @@ type adapterSocket Socket
 
 func (a *adapterSocket) s() *Socket                    { return (*Socket)(a) }
 func (a *adapterSocket) ID() string                    { return a.id }
-func (a *adapterSocket) Handshake() *adapter.Handshake { return a.handshake }
+func (a *adapterSocket) Handshake() *adapter.Handshake { return a.s().Handshake() }
 func (a *adapterSocket) Rooms() []string               { return a.s().Rooms() }
 func (a *adapterSocket) Data() any                     { return a.s().Data() }
 func (a *adapterSocket) Connected() bool {

@@ -9,7 +9,9 @@
 // on the queue's runner goroutine, never under the queue's lock. The runner
 // lingers Linger after its last task so that a burst, or the next event of a
 // request/reply loop, reuses it instead of starting a goroutine and growing
-// its stack again for each event.
+// its stack again for each event. The linger's timer and wake-up channel
+// are taken from a process-wide pool for the linger only: an idle queue
+// keeps neither.
 package taskqueue
 
 import (
@@ -43,9 +45,21 @@ type Queue[T any] struct {
 	tasks   []task[T]
 	running bool
 	idle    bool          // the runner lingers, waiting on wake
-	wake    chan struct{} // capacity 1; sent to, under mu, only while idle
-	timer   *time.Timer   // the runner's linger timer
+	wake    chan struct{} // capacity 1; sent to, under mu, only while idle; nil otherwise
 }
+
+// lingerer is what a lingering runner waits on; it returns to the pool
+// stopped, its channels empty.
+type lingerer struct {
+	wake  chan struct{}
+	timer *time.Timer
+}
+
+var lingerers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop() // Reset before each use; since Go 1.23 a stopped timer delivers nothing stale
+	return &lingerer{wake: make(chan struct{}, 1), timer: t}
+}}
 
 // Init sets the PushWait bound (max tasks pending), the handler of value
 // tasks, and the logger and message with which a task's panic is logged.
@@ -152,29 +166,28 @@ func (q *Queue[T]) run() {
 // lingerLocked waits, with mu held on entry and on return, up to Linger for
 // a task; it reports whether one came.
 func (q *Queue[T]) lingerLocked() bool {
-	if q.timer == nil {
-		q.wake = make(chan struct{}, 1)
-		q.timer = time.NewTimer(Linger)
-	} else {
-		q.timer.Reset(Linger)
-	}
-	q.idle = true
+	l := lingerers.Get().(*lingerer)
+	l.timer.Reset(Linger)
+	q.wake, q.idle = l.wake, true
 	q.mu.Unlock()
 	select {
-	case <-q.wake:
-	case <-q.timer.C:
+	case <-l.wake:
+	case <-l.timer.C:
 	}
 	q.mu.Lock()
 	if q.idle { // timed out, and no push sent a wake-up since
 		q.idle = false
 	} else {
 		// A push came: its wake-up may still be in the channel if the
-		// timer won the select; drop it so that the next linger waits.
+		// timer won the select; drop it so that the next user waits.
 		select {
-		case <-q.wake:
+		case <-l.wake:
 		default:
 		}
 	}
+	q.wake = nil // no push sends once idle is false
+	l.timer.Stop()
+	lingerers.Put(l)
 	return len(q.tasks) > 0
 }
 

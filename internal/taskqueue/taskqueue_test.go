@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -175,4 +176,67 @@ func TestHooksBracketRuns(t *testing.T) {
 	if !slices.Equal(events, want) {
 		t.Fatalf("events %q, want %q", events, want)
 	}
+}
+
+// Many queues share the pooled linger resources while pushes race with
+// linger timeouts: every task runs once, in order, and an idle queue keeps
+// no wake-up channel.
+func TestSharedLingerers(t *testing.T) {
+	const queues, tasks = 16, 200
+	rs := make([]*recorder, queues)
+	var wg sync.WaitGroup
+	for i := range rs {
+		rs[i] = newRecorder(8, slog.New(slog.DiscardHandler))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range tasks {
+				rs[i].PushWait(context.Background(), j)
+				if j%17 == 0 {
+					time.Sleep(Linger + time.Duration(j%3)*time.Millisecond) // let the runner time out, or nearly
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, r := range rs {
+		waitIdle(t, &r.Queue)
+		if got := r.values(); len(got) != tasks || !slices.IsSorted(got) {
+			t.Fatalf("queue %d ran %d tasks, in order %v", i, len(got), slices.IsSorted(got))
+		}
+		r.mu.Lock()
+		r.Queue.mu.Lock()
+		wake := r.wake
+		r.Queue.mu.Unlock()
+		r.mu.Unlock()
+		if wake != nil {
+			t.Fatalf("idle queue %d keeps a wake-up channel", i)
+		}
+	}
+}
+
+// Bytes an idle queue keeps after its first run (the linger's timer and
+// channel go back to the pool).
+func BenchmarkIdleQueueRetained(b *testing.B) {
+	var ms0, ms1 runtime.MemStats
+	qs := make([]*Queue[int], b.N)
+	log, handle, task := slog.New(slog.DiscardHandler), func(int) {}, func() {}
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	for i := range qs {
+		qs[i] = new(Queue[int])
+		qs[i].Init(4, handle, log, "")
+		qs[i].Push(task)
+		if i%100 == 99 || i == len(qs)-1 { // in batches: exited goroutines are reused, not counted
+			for _, q := range qs[i/100*100 : i+1] {
+				for q.Running() {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/float64(b.N), "retained-B/queue")
+	runtime.KeepAlive(qs)
 }

@@ -1,0 +1,115 @@
+package socketio
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// handlerSet keeps registration order per event, runs Once handlers once,
+// and behaves the same in its flat and map forms.
+func TestHandlerSet(t *testing.T) {
+	for _, extra := range []int{0, maxFlatHandlers} { // flat, then forced into the map
+		t.Run(fmt.Sprint("extra=", extra), func(t *testing.T) {
+			var h handlerSet
+			var calls []string
+			fn := func(tag string) func(*Event) { return func(*Event) { calls = append(calls, tag) } }
+			run := func(name string) []string {
+				calls = nil
+				for _, l := range h.take(nil, name) {
+					l.fn(nil)
+				}
+				return calls
+			}
+			for i := range extra {
+				h.add(fmt.Sprint("other", i), fn("o"), false)
+			}
+			h.add("a", fn("a1"), false)
+			h.add("b", fn("b1"), true)
+			h.add("a", fn("a2"), true)
+			h.add("a", fn("a3"), false)
+			h.add("b", fn("b2"), false)
+			if (h.byName != nil) != (extra > 0) {
+				t.Fatalf("map form %v with %d extra handlers", h.byName != nil, extra)
+			}
+			if got := run("a"); !slices.Equal(got, []string{"a1", "a2", "a3"}) {
+				t.Fatalf("a: %v", got)
+			}
+			if got := run("a"); !slices.Equal(got, []string{"a1", "a3"}) {
+				t.Fatalf("a again (once dropped): %v", got)
+			}
+			if got := run("b"); !slices.Equal(got, []string{"b1", "b2"}) {
+				t.Fatalf("b: %v", got)
+			}
+			h.add("b", fn("b3"), true)
+			if got := run("b"); !slices.Equal(got, []string{"b2", "b3"}) {
+				t.Fatalf("b after re-add: %v", got)
+			}
+			if got := run("missing"); len(got) != 0 {
+				t.Fatalf("missing: %v", got)
+			}
+			h.remove("a")
+			if got := run("a"); len(got) != 0 {
+				t.Fatalf("a after remove: %v", got)
+			}
+			if got := run("b"); !slices.Equal(got, []string{"b2"}) {
+				t.Fatalf("b after removing a: %v", got)
+			}
+			h.add("c", fn("c1"), true)
+			h.remove("c")
+			if got := run("c"); len(got) != 0 {
+				t.Fatalf("c after remove: %v", got)
+			}
+			if got := run("b"); !slices.Equal(got, []string{"b2"}) {
+				t.Fatalf("b kept its once bits right: %v", got)
+			}
+		})
+	}
+}
+
+// Growing past maxFlatHandlers moves every handler, once flags included,
+// into the map without changing order.
+func TestHandlerSetSwitchToMap(t *testing.T) {
+	var h handlerSet
+	var calls []int
+	for i := range maxFlatHandlers + 1 {
+		h.add("e", func(*Event) { calls = append(calls, i) }, i%3 == 0)
+		if i < maxFlatHandlers && h.byName != nil {
+			t.Fatalf("map form at %d handlers", i+1)
+		}
+	}
+	if h.byName == nil || h.flat != nil {
+		t.Fatal("still flat past maxFlatHandlers")
+	}
+	for _, l := range h.take(nil, "e") {
+		l.fn(nil)
+	}
+	if len(calls) != maxFlatHandlers+1 || !slices.IsSorted(calls) {
+		t.Fatalf("calls %v", calls)
+	}
+	calls = nil
+	for _, l := range h.take(nil, "e") {
+		l.fn(nil)
+	}
+	for _, i := range calls {
+		if i%3 == 0 {
+			t.Fatalf("once handler %d ran twice: %v", i, calls)
+		}
+	}
+	if len(calls) != maxFlatHandlers+1-(maxFlatHandlers/3+1) {
+		t.Fatalf("calls %v", calls)
+	}
+}
+
+// Bytes a socket keeps for the nine handlers the bench server registers.
+func BenchmarkHandlerSetNine(b *testing.B) {
+	names := []string{"echo", "join", "leave", "broadcast", "broadcast-except", "sockets", "request", "rooms", "disconnect-me"}
+	fn := func(*Event) {}
+	b.ReportAllocs()
+	for b.Loop() {
+		var h handlerSet
+		for _, n := range names {
+			h.add(n, fn, false)
+		}
+	}
+}
