@@ -1,11 +1,14 @@
 package engineio
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,3 +230,75 @@ type openNotifier chan *Session
 func (o openNotifier) OnOpen(s *Session)             { o <- s }
 func (openNotifier) OnMessage(*Session, Message)     {}
 func (openNotifier) OnClose(*Session, string, error) {}
+
+// rawHTTP is a minimal HTTP/1.1 client on one keep-alive connection, so
+// that a benchmark's time and allocations are mostly the server's.
+type rawHTTP struct {
+	tb   testing.TB
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+func dialRaw(tb testing.TB, addr string) *rawHTTP {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	return &rawHTTP{tb: tb, conn: conn, br: bufio.NewReader(conn)}
+}
+
+// do writes req and returns the body of its response (Content-Length framed).
+func (c *rawHTTP) do(req []byte, body []byte) []byte {
+	if _, err := c.conn.Write(req); err != nil {
+		c.tb.Fatal(err)
+	}
+	n := -1
+	for {
+		line, err := c.br.ReadSlice('\n')
+		if err != nil {
+			c.tb.Fatal(err)
+		}
+		if len(line) <= 2 {
+			break
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if n < 0 {
+		c.tb.Fatal("response without Content-Length")
+	}
+	body = slices.Grow(body[:0], n)[:n]
+	if _, err := io.ReadFull(c.br, body); err != nil {
+		c.tb.Fatal(err)
+	}
+	return body
+}
+
+// BenchmarkPollingServer: one POST of a message and the GET returning its
+// echo, over one keep-alive connection written to by hand; CORS as in the
+// bench server. Allocations are the server's (the client allocates none).
+func BenchmarkPollingServer(b *testing.B) {
+	srv := NewServer(echoOnly{}, &ServerOptions{CORS: &CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true}})
+	ts := newPlainServer(b, srv)
+	b.Cleanup(func() { _ = srv.Close(b.Context()) })
+	c := dialRaw(b, ts.Listener.Addr().String())
+	get := "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\nAccept-Encoding: gzip\r\n\r\n"
+	body := c.do([]byte(get), nil)
+	sid := openRe.FindStringSubmatch(string(body))[1]
+	const msg = `42["chat message","hello there"]`
+	get = "GET /engine.io/?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\nAccept-Encoding: gzip\r\n\r\n"
+	post := "POST /engine.io/?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\nContent-Length: " +
+		strconv.Itoa(len(msg)) + "\r\nContent-Type: text/plain;charset=UTF-8\r\nAccept-Encoding: gzip\r\n\r\n" + msg
+	getReq, postReq := []byte(get), []byte(post)
+	b.ReportAllocs()
+	for b.Loop() {
+		if body = c.do(postReq, body); string(body) != "ok" {
+			b.Fatalf("POST got %q", body)
+		}
+		if body = c.do(getReq, body); string(body) != msg {
+			b.Fatalf("GET got %q", body)
+		}
+	}
+}

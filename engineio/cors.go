@@ -17,17 +17,17 @@ func (o *CORSOptions) apply(w http.ResponseWriter, r *http.Request) bool {
 	allowed, reflect := o.allow(origin)
 	switch {
 	case !allowed:
-		h.Add("Vary", "Origin")
+		addHeader(h, "Vary", hdrOrigin)
 	case reflect:
 		if origin != "" {
-			h.Set("Access-Control-Allow-Origin", origin)
+			h["Access-Control-Allow-Origin"] = []string{origin}
 		}
-		h.Add("Vary", "Origin")
+		addHeader(h, "Vary", hdrOrigin)
 	default:
-		h.Set("Access-Control-Allow-Origin", "*")
+		h["Access-Control-Allow-Origin"] = hdrStar
 	}
 	if o.AllowCredentials {
-		h.Set("Access-Control-Allow-Credentials", "true")
+		h["Access-Control-Allow-Credentials"] = hdrTrue
 	}
 	if len(o.ExposedHeaders) > 0 {
 		h.Set("Access-Control-Expose-Headers", strings.Join(o.ExposedHeaders, ","))
@@ -35,7 +35,7 @@ func (o *CORSOptions) apply(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodOptions {
 		return false
 	}
-	h.Set("Access-Control-Allow-Methods", defaultCORSMethods)
+	h["Access-Control-Allow-Methods"] = hdrCORSMethods
 	if len(o.AllowedHeaders) > 0 {
 		h.Set("Access-Control-Allow-Headers", strings.Join(o.AllowedHeaders, ","))
 	} else if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
@@ -45,7 +45,7 @@ func (o *CORSOptions) apply(w http.ResponseWriter, r *http.Request) bool {
 	if o.MaxAge > 0 {
 		h.Set("Access-Control-Max-Age", strconv.Itoa(int(o.MaxAge.Seconds())))
 	}
-	h.Set("Content-Length", "0")
+	h["Content-Length"] = hdrZero
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }

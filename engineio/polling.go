@@ -4,7 +4,6 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +31,8 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 		s.closeNow(ReasonTransportError, &ProtocolError{Reason: "overlap from client"}, '1')
 		return
 	}
-	wt := &pollWaiter{wake: make(chan struct{}, 1), since: time.Now()}
+	wt := waiterPool.Get().(*pollWaiter)
+	wt.since = time.Now()
 	s.get = wt
 	if len(s.queue) == 0 && s.state == stateOpen && s.transport == transportPolling {
 		s.mu.Unlock()
@@ -47,6 +47,7 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 					s.get = nil
 				}
 				s.mu.Unlock()
+				wt.recycle()
 				s.closeNow(ReasonTransportError, &ProtocolError{Reason: "poll connection closed prematurely", Err: r.Context().Err()}, 0)
 				return
 			}
@@ -56,8 +57,13 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 	if s.get == wt {
 		s.get = nil
 	}
-	var pkts []Packet
-	closing := false
+	reply := wt.reply
+	wt.recycle() // s.get no longer points to it: nothing releases it now
+	var (
+		pkts    []Packet
+		small   [4]Packet // holds a short queue, so its array stays with the session
+		closing bool
+	)
 	switch s.state {
 	case stateClosed:
 		// answered by wt.reply below
@@ -74,9 +80,14 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 			s.srv.reject(w, r, false, requestError(CodeBadRequest))
 			return
 		}
-		pkts = s.takeQueueLocked()
+		if n := len(s.queue); n > 0 && n <= len(small) && cap(s.queue) <= 2*len(small) {
+			pkts = small[:copy(small[:], s.queue)]
+			clear(s.queue)
+			s.queue, s.queueBytes = s.queue[:0], 0
+		} else {
+			pkts = s.takeQueueLocked()
+		}
 	}
-	reply := wt.reply
 	s.mu.Unlock()
 
 	if closing {
@@ -88,12 +99,27 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 		if reply == 0 {
 			reply = '6'
 		}
-		pkts = []Packet{{Type: PacketType(reply - '0')}}
+		small[0] = Packet{Type: PacketType(reply - '0')}
+		pkts = small[:1]
 	}
 	s.srv.writePayload(w, r, pkts)
 	if closing {
 		s.closeNow("", nil, 0) // keeps the orderly close reason
 	}
+}
+
+// waiterPool recycles the waiters of held GETs with their channels.
+var waiterPool = sync.Pool{New: func() any { return &pollWaiter{wake: make(chan struct{}, 1)} }}
+
+// recycle puts w back in waiterPool; the caller has just taken it out of
+// s.get (under s.mu), so no release can reach it any more.
+func (w *pollWaiter) recycle() {
+	select {
+	case <-w.wake: // the wake-up of a release that the select did not take
+	default:
+	}
+	w.reply = 0
+	waiterPool.Put(w)
 }
 
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -110,8 +136,8 @@ func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, pkts []P
 	b := AppendPayload((*bp)[:0], pkts...)
 	clear(pkts)
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = hdrTextPlain
+	h["Cache-Control"] = hdrNoStore
 	if len(b) >= compressThreshold && !srv.opts.DisableHTTPCompression && acceptsGzip(r) {
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
@@ -122,7 +148,7 @@ func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, pkts []P
 		zw.Reset(nil)
 		gzipPool.Put(zw)
 	} else {
-		h.Set("Content-Length", strconv.Itoa(len(b)))
+		h["Content-Length"] = contentLength(len(b))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(b)
 	}
@@ -191,10 +217,10 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	s.endDispatch()
 
 	h := w.Header()
-	h.Set("Content-Type", "text/html")
-	h.Set("Content-Length", "2")
+	h["Content-Type"] = hdrTextHTML
+	h["Content-Length"] = hdrTwo
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("ok"))
+	_, _ = w.Write(okBody)
 }
 
 // readBody reads at most limit+1 bytes of r's body, in one allocation when

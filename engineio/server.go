@@ -139,9 +139,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	q := r.URL.Query()
-	transport, sid := q.Get("transport"), q.Get("sid")
-	s, e := srv.verify(r, upgrade, transport, sid, q.Get("EIO"))
+	transport, sid, eio := queryParams(r.URL.RawQuery)
+	s, e := srv.verify(r, upgrade, transport, sid, eio)
 	switch {
 	case e != nil && e.Code == CodeUnknownSID && !upgrade && r.Method == http.MethodGet && srv.takeLingering(sid):
 		srv.writePayload(w, r, []Packet{{Type: PacketNoop}})
