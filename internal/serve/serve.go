@@ -33,7 +33,10 @@ const ShutdownTimeout = 5 * time.Second
 // first (so that held long-polling requests end), then the HTTP server; h is
 // closed too when addr cannot be listened on.
 func Run(ctx context.Context, name, addr string, h Handler, out io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
+	// No TCP keep-alive (Node's default too): the Engine.IO heartbeat
+	// already finds dead peers, and it saves four setsockopt calls per
+	// accepted connection.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		_ = h.Close(context.Background())
 		return err
