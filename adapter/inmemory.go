@@ -16,11 +16,12 @@ type InMemory struct {
 	nsp Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]roomMembers // room -> socket ids
+	rooms map[string]roomMembers // room -> its sockets
 	sids  map[string]*member     // socket id -> its handle and rooms
 }
 
 type member struct {
+	id    string
 	sock  Socket
 	rooms roomList
 }
@@ -52,7 +53,7 @@ func (a *InMemory) AddAll(s Socket, rooms []string) {
 	defer a.mu.Unlock()
 	m := a.sids[id]
 	if m == nil {
-		m = &member{sock: s}
+		m = &member{id: id, sock: s}
 		a.sids[id] = m
 	}
 	for _, room := range rooms {
@@ -60,9 +61,9 @@ func (a *InMemory) AddAll(s Socket, rooms []string) {
 			continue
 		}
 		if set, ok := a.rooms[room]; ok {
-			a.rooms[room] = set.with(id)
+			a.rooms[room] = set.with(m)
 		} else {
-			a.rooms[room] = roomMembers{one: id}
+			a.rooms[room] = roomMembers{one: m}
 		}
 	}
 }
@@ -145,19 +146,16 @@ func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions) []Socket 
 		}
 		return false
 	}
-	add := func(id string) {
-		if excluded(id) {
-			return
-		}
-		if m := a.sids[id]; m != nil && m.sock.Connected() {
+	add := func(m *member) {
+		if !excluded(m.id) && m.sock.Connected() {
 			out = append(out, m.sock)
 		}
 	}
 	switch len(opts.Rooms) {
 	case 0:
 		out = slices.Grow(out, len(a.sids))
-		for id := range a.sids {
-			add(id)
+		for _, m := range a.sids {
+			add(m)
 		}
 	case 1:
 		if set, ok := a.rooms[opts.Rooms[0]]; ok {
@@ -167,10 +165,10 @@ func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions) []Socket 
 		seen := make(map[string]struct{})
 		for _, room := range opts.Rooms {
 			if set, ok := a.rooms[room]; ok {
-				set.each(func(id string) {
-					if _, dup := seen[id]; !dup {
-						seen[id] = struct{}{}
-						add(id)
+				set.each(func(m *member) {
+					if _, dup := seen[m.id]; !dup {
+						seen[m.id] = struct{}{}
+						add(m)
 					}
 				})
 			}

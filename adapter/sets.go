@@ -4,17 +4,19 @@ package adapter
 // its id) and a socket is in a few rooms, so both sets keep small sizes
 // inline instead of allocating a map per room and per socket.
 
-// roomMembers is the set of socket ids in one room, stored by value in the
-// rooms map: one id inline, a map from the second member on. The zero
-// value is not a valid set: a room with no member is deleted.
+// roomMembers is the set of sockets in one room, stored by value in the
+// rooms map: one member inline, a map by socket id from the second on. It
+// holds the members themselves, so a broadcast reaches the sockets without
+// looking each id up. The zero value is not a valid set: a room with no
+// member is deleted.
 type roomMembers struct {
-	one  string              // the only member while many is nil
-	many map[string]struct{} // every member when there are two or more
+	one  *member            // the only member while many is nil
+	many map[string]*member // every member when there are two or more
 }
 
 func (r roomMembers) has(id string) bool {
 	if r.many == nil {
-		return r.one == id
+		return r.one.id == id
 	}
 	_, ok := r.many[id]
 	return ok
@@ -27,27 +29,27 @@ func (r roomMembers) len() int {
 	return len(r.many)
 }
 
-// with returns the set plus id.
-func (r roomMembers) with(id string) roomMembers {
+// with returns the set plus m.
+func (r roomMembers) with(m *member) roomMembers {
 	if r.many == nil {
-		if r.one == id {
+		if r.one.id == m.id {
 			return r
 		}
-		r.many = map[string]struct{}{r.one: {}}
-		r.one = ""
+		r.many = map[string]*member{r.one.id: r.one}
+		r.one = nil
 	}
-	r.many[id] = struct{}{}
+	r.many[m.id] = m
 	return r
 }
 
 // without returns the set minus id and whether it is empty.
 func (r roomMembers) without(id string) (roomMembers, bool) {
 	if r.many == nil {
-		return r, r.one == id
+		return r, r.one.id == id
 	}
 	delete(r.many, id)
 	if len(r.many) == 1 { // back inline: a large room that emptied frees its map
-		for last := range r.many {
+		for _, last := range r.many {
 			return roomMembers{one: last}, false
 		}
 	}
@@ -55,13 +57,13 @@ func (r roomMembers) without(id string) (roomMembers, bool) {
 }
 
 // each calls fn for every member.
-func (r roomMembers) each(fn func(id string)) {
+func (r roomMembers) each(fn func(*member)) {
 	if r.many == nil {
 		fn(r.one)
 		return
 	}
-	for id := range r.many {
-		fn(id)
+	for _, m := range r.many {
+		fn(m)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 
 func members(r roomMembers) []string {
 	var out []string
-	r.each(func(id string) { out = append(out, id) })
+	r.each(func(m *member) { out = append(out, m.id) })
 	slices.Sort(out)
 	return out
 }
@@ -22,15 +22,19 @@ func TestRoomMembers(t *testing.T) {
 	ids := []string{"", "a", "b", "c", "d"}
 	for round := range 200 {
 		model := map[string]bool{}
+		byID := map[string]*member{}
+		for _, id := range ids {
+			byID[id] = &member{id: id}
+		}
 		var set roomMembers
 		exists := false
 		for range 30 {
 			id := ids[rng.IntN(len(ids))]
 			if rng.IntN(2) == 0 {
 				if exists {
-					set = set.with(id)
+					set = set.with(byID[id])
 				} else {
-					set, exists = roomMembers{one: id}, true
+					set, exists = roomMembers{one: byID[id]}, true
 				}
 				model[id] = true
 			} else if exists {
@@ -135,7 +139,7 @@ func TestRoomsShrinkConcurrently(t *testing.T) {
 	a.AddAll(socks[0], []string{"big"})
 	a.AddAll(socks[1], []string{"big"})
 	a.Del(socks[1].id, "big")
-	if set := a.rooms["big"]; set.many != nil || set.one != socks[0].id {
+	if set := a.rooms["big"]; set.many != nil || set.one.id != socks[0].id {
 		t.Fatalf("big = %+v, want s0 inline", set)
 	}
 	for _, s := range socks {
