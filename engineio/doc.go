@@ -32,8 +32,9 @@
 // the server's flusher goroutine, started on demand and gone when its list
 // is empty, which writes each listed session's queue in one write; Cork
 // and Uncork (the Socket.IO layer brackets each run of a socket's
-// handlers with them) hold it back, for at most 15 ms, so that the
-// broadcasts of a run reach each client in one write. A WebSocket has a read goroutine; on Linux the
+// handlers with them) hold it back while broadcasts keep being queued, for
+// at most 20 ms, so that the broadcasts of a run reach each client in one
+// write. A WebSocket has a read goroutine; on Linux the
 // read goroutine of a connection idle for a second (or right after a
 // heartbeat pong) parks: it arms the fd
 // in a shared epoll instance (waited on by one poller goroutine through

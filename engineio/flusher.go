@@ -15,15 +15,23 @@ import "time"
 // Cork holds the flusher back while the layer above is in the middle of a
 // batch of work (a socket's handlers running through the events of one
 // read): the broadcasts of the whole batch then reach each session in one
-// write, as the Node.js server writes once per event loop iteration. A
-// flusher held for corkLimit writes anyway, so that a server always busy
-// somewhere still writes every few milliseconds.
+// write, as the Node.js server writes once per event loop iteration. Corks
+// are process-wide, so that a cork held by a handler that waits (on a
+// database, say) does not hold back everyone's broadcasts, the flusher
+// waits in steps of corkStep, and only as long as SendLater calls keep
+// coming: some handler is busy broadcasting. It writes anyway after
+// corkLimit, so that a server always busy somewhere still writes every few
+// milliseconds.
 
-// corkLimit bounds how long Cork delays the first write of a listed
-// session; servers copy it (Server.corkLimit, a field for tests). Under
-// 60 Hz, and long enough for a burst of broadcasts to ten thousand clients
-// to go out in a few writes per client.
-const corkLimit = 15 * time.Millisecond
+// corkLimit bounds how long corks delay the first write of a listed
+// session, corkStep how long they do when nothing more is being queued.
+// Servers copy them (Server fields, for tests). The limit is long enough for
+// a burst of broadcasts to ten thousand clients to go out in a few writes
+// per client.
+const (
+	corkLimit = 20 * time.Millisecond
+	corkStep  = time.Millisecond
+)
 
 // A listed session with this many packets or bytes queued is written at
 // once: a handler looping over broadcasts must not fill queues up to their
@@ -49,6 +57,7 @@ func (s *Session) SendLater(msgs ...Message) error {
 		return ErrQueueFull
 	}
 	s.enqueueLocked(msgs)
+	s.srv.laterCount.Add(1)
 	if s.transport != transportWebSocket || s.ws == nil {
 		s.flushUnlock()
 		return nil
@@ -90,7 +99,11 @@ func (srv *Server) listForFlush(s *Session) {
 // the list, so listing a session allocates nothing in the steady state.
 func (srv *Server) flushLoop() {
 	defer srv.wg.Done()
-	var batch []*Session
+	var (
+		batch     []*Session
+		lastSince time.Time // the list whose corks are being waited for
+		lastCount uint64    // SendLater calls seen at the last step
+	)
 	for {
 		srv.flushMu.Lock()
 		if len(srv.flushList) == 0 {
@@ -99,9 +112,13 @@ func (srv *Server) flushLoop() {
 			return
 		}
 		if wait := srv.corkLimit - time.Since(srv.flushSince); wait > 0 && srv.corks.Load() > 0 {
-			srv.flushMu.Unlock()
-			srv.awaitUncork(wait)
-			continue
+			since, count := srv.flushSince, srv.laterCount.Load()
+			if since != lastSince || count != lastCount { // a new list, or still queueing
+				lastSince, lastCount = since, count
+				srv.flushMu.Unlock()
+				srv.awaitUncork(min(wait, srv.corkStep))
+				continue
+			}
 		}
 		batch, srv.flushList = srv.flushList, batch[:0]
 		srv.flushMu.Unlock()
@@ -114,8 +131,9 @@ func (srv *Server) flushLoop() {
 	}
 }
 
-// Cork holds back the flusher's writes until the matching Uncork (or
-// corkLimit): call it when a batch of work that may broadcast begins.
+// Cork holds back the flusher's writes until the matching Uncork (or, see
+// above, a pause in queueing or corkLimit): call it when a batch of work
+// that may broadcast begins.
 // Corks nest and may overlap across goroutines; the flusher writes when
 // none is left.
 func (srv *Server) Cork() { srv.corks.Add(1) }

@@ -52,7 +52,7 @@ func TestSendLaterWaitsForUncork(t *testing.T) {
 	t.Parallel()
 	h := newEchoHandler()
 	srv, ts := newTestServer(t, h, quietOpts())
-	srv.corkLimit = time.Hour
+	srv.corkLimit, srv.corkStep = time.Hour, time.Hour
 	clients, sessions := openSessions(t, srv, h, ts.URL, 2)
 
 	srv.Cork()
@@ -80,11 +80,27 @@ func TestSendLaterWaitsForUncork(t *testing.T) {
 	clients[1].expectText("4b")
 }
 
+// A cork held while nothing more is queued (a handler waiting on
+// something) delays the write by one corkStep, not up to corkLimit.
+func TestSendLaterCorkStep(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	srv, ts := newTestServer(t, h, quietOpts())
+	srv.corkLimit, srv.corkStep = time.Hour, 10*time.Millisecond
+	clients, sessions := openSessions(t, srv, h, ts.URL, 1)
+	srv.Cork()
+	defer srv.Uncork()
+	if err := sessions[0].SendLater(Message{Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	clients[0].expectText("4x")
+}
+
 func TestSendLaterCorkLimit(t *testing.T) {
 	t.Parallel()
 	h := newEchoHandler()
 	srv, ts := newTestServer(t, h, quietOpts())
-	srv.corkLimit = 20 * time.Millisecond
+	srv.corkLimit, srv.corkStep = 20*time.Millisecond, time.Hour
 	clients, sessions := openSessions(t, srv, h, ts.URL, 1)
 	srv.Cork() // never uncorked until the end: the limit lets the write go
 	defer srv.Uncork()
@@ -100,7 +116,7 @@ func TestSendLaterQueueBoundAndClose(t *testing.T) {
 	opts := quietOpts()
 	opts.MaxQueuePackets = 2
 	srv, ts := newTestServer(t, h, opts)
-	srv.corkLimit = time.Hour
+	srv.corkLimit, srv.corkStep = time.Hour, time.Hour
 	_, sessions := openSessions(t, srv, h, ts.URL, 1)
 	s := sessions[0]
 	srv.Cork()
@@ -199,7 +215,7 @@ func TestSendLaterLongQueueWritesAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newEchoHandler()
 	srv, ts := newTestServer(t, h, quietOpts())
-	srv.corkLimit = time.Hour
+	srv.corkLimit, srv.corkStep = time.Hour, time.Hour
 	clients, sessions := openSessions(t, srv, h, ts.URL, 1)
 	srv.Cork()
 	defer srv.Uncork()

@@ -40,6 +40,7 @@ type Server struct {
 	closeTimeout time.Duration // bound of an orderly close; a field for tests
 	parkAfter    time.Duration // idle time before a WebSocket read loop parks; a field for tests
 	corkLimit    time.Duration // longest delay of the flusher by Cork; a field for tests
+	corkStep     time.Duration // delay by Cork when nothing more is queued; a field for tests
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -55,6 +56,7 @@ type Server struct {
 	flushSince   time.Time // when the first session of flushList was listed
 	flushing     bool      // the flusher goroutine runs
 	corks        atomic.Int64
+	laterCount   atomic.Uint64 // SendLater calls, ever
 	flushWaiting atomic.Bool   // the flusher waits for the last Uncork
 	uncorked     chan struct{} // capacity 1
 	corkTimer    *time.Timer   // flusher goroutine only
@@ -68,7 +70,7 @@ type Server struct {
 
 // NewServer returns a Server delivering session events to h. opts may be nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter, corkLimit: corkLimit,
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter, corkLimit: corkLimit, corkStep: corkStep,
 		uncorked: make(chan struct{}, 1)}
 	srv.log = srv.opts.Logger
 	return srv
