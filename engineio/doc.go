@@ -40,8 +40,11 @@
 // in a shared epoll instance (waited on by one poller goroutine through
 // Go's netpoller, alive while a connection is registered), releases its
 // read buffer and ends; the poller, or a close request, starts a new one
-// (wsConn.state decides who). Elsewhere, and for TLS connections, the read
-// goroutine blocks as usual. Heartbeat, upgrade and close deadlines are
+// (wsConn.state decides who). A read goroutine may also run the layer
+// above's work after OnMessage (Session.RunInline): it lends the
+// connection to the poller meanwhile, which starts another read goroutine
+// if the fd becomes readable before the work is done (inline.go).
+// Elsewhere, and for TLS connections, the read goroutine blocks as usual. Heartbeat, upgrade and close deadlines are
 // time.AfterFunc timers.
 //
 // Handler calls for one session never overlap and come in order: they are

@@ -35,6 +35,7 @@ type Session struct {
 	// handler may call any Session method while it is held.
 	recvMu         sync.Mutex
 	closeDelivered bool        // guarded by recvMu
+	inlineFrom     *wsConn     // guarded by recvMu: the read loop inside OnMessage, for RunInline
 	closed         atomic.Bool // set once the state is stateClosed; OnClose is then due
 
 	mu         sync.Mutex

@@ -50,6 +50,8 @@ type wsConn struct {
 	wclosed bool                       // guarded by wmu: conn is closed, fd may be reused
 	hdr     [ws.MaxHeaderSize - 2]byte // read loop scratch
 
+	inline InlineRunner // read loop only: RunInline's, to run once OnMessage returned
+
 	closeReq  atomic.Bool   // the session asked the read loop to close
 	closeCode atomic.Uint32 // status for our close frame; 0 = none (peer sees 1005)
 }
@@ -62,6 +64,7 @@ const (
 	readParking       // arming the poller; a wake now makes the loop go on
 	readWoken         // woken while parking
 	readParked        // no read loop; wake starts one
+	readLent          // the read loop runs a handler (inline.go); wake starts another
 )
 
 // wsSource feeds the read buffer: first the bytes the client sent right
@@ -258,7 +261,9 @@ func (s *Session) onWSPacket(c *wsConn, p Packet) bool {
 	switch {
 	case isMain:
 		s.recvMu.Lock()
+		s.inlineFrom = c
 		keep := s.onPacket(p)
+		s.inlineFrom = nil
 		s.endDispatch()
 		return keep
 	case isProbe:
@@ -311,7 +316,8 @@ func (c *wsConn) resumeReader() {
 
 // wake starts the read loop of a parked connection; the poller calls it
 // when the fd is readable, requestClose to close. Waking a running loop
-// does nothing; waking a parking one makes it go on.
+// does nothing; waking a parking one makes it go on; waking a lent one
+// starts another read loop.
 func (c *wsConn) wake() {
 	for {
 		switch c.state.Load() {
@@ -325,14 +331,20 @@ func (c *wsConn) wake() {
 			if c.state.CompareAndSwap(readParking, readWoken) {
 				return
 			}
+		case readLent: // its read loop runs a handler: another one reads on
+			if c.state.CompareAndSwap(readLent, readRunning) {
+				go c.serve()
+				return
+			}
 		default:
 			return
 		}
 	}
 }
 
-// serve runs the read loop, then, unless it parked, tells the session and
-// closes the connection.
+// serve runs the read loop, then, unless it parked (or lent the
+// connection to another read loop), tells the session and closes the
+// connection.
 func (c *wsConn) serve() {
 	end := c.readLoop()
 	if end.parked {
@@ -473,7 +485,14 @@ func (c *wsConn) readLoop() wsEnd {
 			}
 		}
 		msg = nil
-		if c.closeReq.Load() || !c.s.onWSPacket(c, p) {
+		keep := !c.closeReq.Load() && c.s.onWSPacket(c, p)
+		if r := c.inline; r != nil {
+			c.inline = nil
+			if !c.runLent(r) {
+				return wsEnd{parked: true} // not an end: another read loop reads on
+			}
+		}
+		if !keep {
 			return wsEnd{}
 		}
 		idle = p.Type == PacketPong // a heartbeat: the next frame is likely a pingInterval away

@@ -32,6 +32,8 @@ func (s *sinkSession) SendVolatile(msgs ...engineio.Message) bool {
 	return s.Send(msgs...) == nil
 }
 func (s *sinkSession) SendLater(msgs ...engineio.Message) error { return s.Send(msgs...) }
+func (s *sinkSession) RunInline(engineio.InlineRunner) bool     { return false }
+func (s *sinkSession) CanRunInline() bool                       { return false }
 func (s *sinkSession) sent() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -45,6 +45,8 @@ type session interface {
 	Transport() string
 	Send(msgs ...engineio.Message) error
 	SendLater(msgs ...engineio.Message) error
+	CanRunInline() bool
+	RunInline(r engineio.InlineRunner) bool
 	SendVolatile(msgs ...engineio.Message) bool
 	Close()
 	CloseWithReason(reason string)

@@ -33,7 +33,8 @@ const (
 
 // Socket is one client connected to one namespace (JS server-side Socket).
 // Its methods are safe for concurrent use. Its handlers run one at a time,
-// in the order the packets arrived, never on the connection's read path.
+// in the order the packets arrived, never holding up the connection's
+// reading.
 type Socket struct {
 	id     string
 	nsp    *Namespace
@@ -461,7 +462,12 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		s.mu.Lock()
 		ok := s.state == stateConnected
 		s.mu.Unlock()
-		if ok {
+		switch {
+		case !ok:
+		case s.conn.sess.CanRunInline() && s.queue.Claim(p):
+			// No handler at work: this one runs on the read goroutine.
+			s.conn.sess.RunInline(&s.queue)
+		default:
 			s.queue.PushWait(context.Background(), p)
 		}
 	case parser.Ack, parser.BinaryAck:

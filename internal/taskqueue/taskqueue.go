@@ -40,19 +40,21 @@ type Queue[T any] struct {
 	onBusy   func()  // optional: the runner starts on tasks after being idle
 	onIdle   func()  // optional: the runner ran every task (before lingering)
 
-	mu      sync.Mutex
-	space   sync.Cond // signalled when a task is taken, broadcast by WakeOn
-	tasks   []task[T]
-	running bool
-	idle    bool          // the runner lingers, waiting on wake
-	wake    chan struct{} // capacity 1; sent to, under mu, only while idle; nil otherwise
+	mu        sync.Mutex
+	space     sync.Cond // signalled when a task is taken, broadcast by WakeOn
+	tasks     []task[T]
+	running   bool
+	idle      bool          // the runner lingers, waiting on wake
+	lingering *lingerer     // the lingering runner's, while idle
+	wake      chan struct{} // capacity 1; sent to, under mu, only while idle; nil otherwise
 }
 
 // lingerer is what a lingering runner waits on; it returns to the pool
 // stopped, its channels empty.
 type lingerer struct {
-	wake  chan struct{}
-	timer *time.Timer
+	wake   chan struct{}
+	timer  *time.Timer
+	stolen bool // guarded by the queue's mu: Claim took the runner role meanwhile
 }
 
 var lingerers = sync.Pool{New: func() any {
@@ -119,6 +121,31 @@ func (q *Queue[T]) addLocked(t task[T]) {
 	}
 }
 
+// Claim queues v and makes the caller the runner when the queue has none
+// at work (none, or one lingering, which then exits): the caller must then
+// call RunClaimed, on a goroutine of its choice, which runs v and whatever
+// is queued meanwhile. It reports false, queueing nothing, when a runner is
+// at work: use PushWait.
+func (q *Queue[T]) Claim(v T) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.idle: // the lingering runner exits when woken, leaving the role to the caller
+		q.lingering.stolen = true
+		q.wake <- struct{}{} // never blocks: one send per idle period
+		q.idle, q.wake, q.lingering = false, nil, nil
+	case q.running:
+		return false
+	}
+	q.running = true
+	q.tasks = append(q.tasks, task[T]{v: v})
+	return true
+}
+
+// RunClaimed runs the queue after a successful Claim, on the caller's
+// goroutine, until it is empty; it does not linger.
+func (q *Queue[T]) RunClaimed() { q.runTasks(false) }
+
 // Running reports whether the queue owns a goroutine (tests).
 func (q *Queue[T]) Running() bool {
 	q.mu.Lock()
@@ -126,7 +153,11 @@ func (q *Queue[T]) Running() bool {
 	return q.running
 }
 
-func (q *Queue[T]) run() {
+func (q *Queue[T]) run() { q.runTasks(true) }
+
+// runTasks is the runner: it runs tasks until none is left (after
+// lingering for one when linger is set).
+func (q *Queue[T]) runTasks(linger bool) {
 	q.mu.Lock()
 	busy := false
 	for {
@@ -143,11 +174,19 @@ func (q *Queue[T]) run() {
 			q.onBusy()
 			q.mu.Lock()
 		}
-		if len(q.tasks) == 0 && !q.lingerLocked() {
-			q.running = false
-			q.tasks = nil // let a burst's backing array go
-			q.mu.Unlock()
-			return
+		if len(q.tasks) == 0 {
+			got := lingerTimeout
+			if linger {
+				got = q.lingerLocked()
+			}
+			if got != lingerTask {
+				if got == lingerTimeout { // else the claimer is the runner now
+					q.running = false
+					q.tasks = nil // let a burst's backing array go
+				}
+				q.mu.Unlock()
+				return
+			}
 		}
 		t := q.tasks[0]
 		q.tasks[0] = task[T]{}
@@ -163,32 +202,46 @@ func (q *Queue[T]) run() {
 	}
 }
 
+// What a lingering runner got.
+const (
+	lingerTask    = iota // a task to run
+	lingerTimeout        // nothing: exit
+	lingerStolen         // a Claim: exit, the claimer runs the queue
+)
+
 // lingerLocked waits, with mu held on entry and on return, up to Linger for
-// a task; it reports whether one came.
-func (q *Queue[T]) lingerLocked() bool {
+// a task.
+func (q *Queue[T]) lingerLocked() int {
 	l := lingerers.Get().(*lingerer)
 	l.timer.Reset(Linger)
-	q.wake, q.idle = l.wake, true
+	q.wake, q.idle, q.lingering = l.wake, true, l
 	q.mu.Unlock()
 	select {
 	case <-l.wake:
 	case <-l.timer.C:
 	}
 	q.mu.Lock()
-	if q.idle { // timed out, and no push sent a wake-up since
+	got := lingerTask
+	switch {
+	case l.stolen: // the queue's fields are the claimer's now
+		l.stolen = false
+		got = lingerStolen
+	case q.idle: // timed out, and no push sent a wake-up since
+		got = lingerTimeout
 		q.idle = false
-	} else {
-		// A push came: its wake-up may still be in the channel if the
-		// timer won the select; drop it so that the next user waits.
-		select {
-		case <-l.wake:
-		default:
-		}
 	}
-	q.wake = nil // no push sends once idle is false
+	if got != lingerStolen {
+		q.wake, q.lingering = nil, nil // no push sends once idle is false
+	}
+	// A wake-up may still be in the channel if the timer won the select;
+	// drop it so that the next user waits.
+	select {
+	case <-l.wake:
+	default:
+	}
 	l.timer.Stop()
 	lingerers.Put(l)
-	return len(q.tasks) > 0
+	return got
 }
 
 // call runs a task; a panic in user code is logged, not fatal, like net/http.

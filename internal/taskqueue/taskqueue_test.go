@@ -240,3 +240,109 @@ func BenchmarkIdleQueueRetained(b *testing.B) {
 	b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/float64(b.N), "retained-B/queue")
 	runtime.KeepAlive(qs)
 }
+
+// Claim makes the caller the runner when none is at work: right away on an
+// idle queue, by taking over from a lingering runner, and never while one
+// runs; every task runs once, in order, with the hooks bracketing each run.
+func TestClaim(t *testing.T) {
+	r := newRecorder(100, slog.New(slog.DiscardHandler))
+	var mu sync.Mutex
+	busy := 0
+	r.SetHooks(func() { mu.Lock(); busy++; mu.Unlock() }, func() { mu.Lock(); busy--; mu.Unlock() })
+
+	if !r.Claim(1) { // no runner
+		t.Fatal("Claim on an idle queue failed")
+	}
+	if r.Claim(99) {
+		t.Fatal("second Claim succeeded while the first is not run")
+	}
+	_ = r.PushWait(context.Background(), 2) // queued behind, run by the claimer
+	r.RunClaimed()                          // on this goroutine: no linger
+	if got := r.values(); !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("ran %v, want [1 2]", got)
+	}
+	if r.Running() {
+		t.Fatal("the claimer left the queue running")
+	}
+
+	steals := 0
+	for i := 3; i < 200; i += 2 { // a lingering runner gives way to Claim
+		_ = r.PushWait(context.Background(), i)
+		for !r.lingers() && r.Running() { // spin: lingering lasts Linger only
+			runtime.Gosched()
+		}
+		if r.lingers() {
+			steals++
+		}
+		if !r.Claim(i + 1) { // from a lingering runner, or from none
+			t.Fatal("Claim failed with no runner at work")
+		}
+		r.RunClaimed()
+	}
+	if steals == 0 {
+		t.Fatal("the runner never lingered: Claim never took over from it")
+	}
+	waitIdle(t, r)
+	want := make([]int, 200)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if got := r.values(); !slices.Equal(got, want) {
+		t.Fatalf("ran %v, want 1..200 in order", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if busy != 0 {
+		t.Fatalf("busy hooks minus idle hooks = %d, want 0", busy)
+	}
+}
+
+func (q *Queue[T]) lingers() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.idle
+}
+
+// Claims racing pushes from other goroutines: every task runs exactly once
+// and each pusher's tasks in its order.
+func TestClaimConcurrent(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[int]int{}
+	next := map[int]int{}
+	q := &Queue[int]{}
+	q.Init(1000, func(v int) {
+		mu.Lock()
+		defer mu.Unlock()
+		g, i := v/100000, v%100000
+		if next[g] != i {
+			t.Errorf("pusher %d: task %d ran before %d", g, i, next[g])
+		}
+		next[g] = i + 1
+		seen[v]++
+	}, slog.New(slog.DiscardHandler), "test: task panicked")
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				v := g*100000 + i
+				if g == 0 && q.Claim(v) { // pusher 0 claims when it can, like a read loop
+					q.RunClaimed()
+					continue
+				}
+				_ = q.PushWait(context.Background(), v)
+			}
+		})
+	}
+	wg.Wait()
+	waitIdle(t, q)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 8000 {
+		t.Fatalf("%d distinct tasks ran, want 8000", len(seen))
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Fatalf("task %d ran %d times", v, n)
+		}
+	}
+}
