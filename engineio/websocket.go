@@ -46,6 +46,9 @@ type wsConn struct {
 	epfd   int          // the poller's epoll fd once registered, else -1
 	state  atomic.Int32 // readRunning, readParking, readWoken or readParked
 
+	timedRead    bool      // read loop only: the read may time out (awaitFrame's wait for a frame, finish's drain)
+	idleDeadline time.Time // read loop only: the read deadline awaitFrame set, zero when cleared
+
 	wmu     sync.Mutex                 // serializes writes to conn
 	wclosed bool                       // guarded by wmu: conn is closed, fd may be reused
 	hdr     [ws.MaxHeaderSize - 2]byte // read loop scratch
@@ -70,8 +73,8 @@ const (
 // wsSource feeds the read buffer: first the bytes the client sent right
 // behind the handshake, then the connection.
 type wsSource struct {
-	conn net.Conn
-	pre  []byte
+	c   *wsConn
+	pre []byte
 }
 
 func (r *wsSource) Read(p []byte) (int, error) {
@@ -82,7 +85,22 @@ func (r *wsSource) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	return r.conn.Read(p)
+	c := r.c
+	n, err := c.conn.Read(p)
+	// The idle deadline of awaitFrame stays set while the loop reads (so
+	// that it is not set and cleared per frame), but only a wait for a new
+	// frame (or finish's drain) may time out: within one, the read goes on
+	// without it. The closeReq checks around clearing it are awaitFrame's
+	// (requestClose sets closeReq, then a past deadline).
+	for n == 0 && !c.timedRead && errors.Is(err, os.ErrDeadlineExceeded) && !c.closeReq.Load() {
+		c.idleDeadline = time.Time{}
+		_ = c.conn.SetReadDeadline(time.Time{})
+		if c.closeReq.Load() {
+			break
+		}
+		n, err = c.conn.Read(p)
+	}
+	return n, err
 }
 
 // readBufSize is the read buffer of a WebSocket; larger frames are read
@@ -143,7 +161,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		return nil, false
 	}
 	c := &wsConn{srv: srv, conn: conn, fd: connFD(conn), epfd: -1}
-	c.src.conn = conn
+	c.src.c = c
 	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
 		pre, _ := rw.Reader.Peek(n)
 		c.src.pre = bytes.Clone(pre)
@@ -384,6 +402,7 @@ func (c *wsConn) finish(end wsEnd) {
 	}
 	if !end.peerClose {
 		_ = c.conn.SetReadDeadline(deadline)
+		c.timedRead = true
 		_, _ = io.Copy(io.Discard, c.br)
 	}
 	c.disarm()
@@ -527,16 +546,28 @@ func (c *wsConn) awaitFrame(idle bool) error {
 			}
 			continue
 		}
-		_ = c.conn.SetReadDeadline(time.Now().Add(c.srv.parkAfter))
+		// The deadline is set again only once half of it has passed: a
+		// chatty connection does not reset a timer twice per frame, and an
+		// idle one parks after between half and all of parkAfter.
+		if now := time.Now(); c.idleDeadline.Sub(now) < c.srv.parkAfter/2 {
+			c.idleDeadline = now.Add(c.srv.parkAfter)
+			_ = c.conn.SetReadDeadline(c.idleDeadline)
+		}
 		// requestClose sets closeReq, then a past deadline: seeing closeReq
 		// unset here means that deadline comes after ours, not before.
 		if c.closeReq.Load() {
 			return nil
 		}
+		c.timedRead = true
 		_, err := c.br.Peek(1)
-		_ = c.conn.SetReadDeadline(time.Time{}) // same ordering argument
+		c.timedRead = false
 		if !errors.Is(err, os.ErrDeadlineExceeded) || c.closeReq.Load() {
 			return err
+		}
+		c.idleDeadline = time.Time{}
+		_ = c.conn.SetReadDeadline(time.Time{}) // same ordering argument
+		if c.closeReq.Load() {
+			return nil
 		}
 		if c.park() {
 			return errParked

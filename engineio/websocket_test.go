@@ -330,3 +330,28 @@ func TestWebSocketWriteErrorClosesOffSend(t *testing.T) {
 		t.Fatalf("close reason %q, want %q", reason, ReasonTransportError)
 	}
 }
+
+// Only the wait for a new frame times out (and parks): a frame whose bytes
+// trickle in over many parkAfter periods is read whole.
+func TestWebSocketSlowFrameBody(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	_, ts := newTestServer(t, h, quietOpts())
+	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
+	c.expectOpen()
+	msg := "4" + strings.Repeat("slow ", 400)
+	var frame bytes.Buffer
+	if err := ws.WriteFrame(&frame, ws.MaskFrame(ws.NewFrame(ws.OpText, true, []byte(msg)))); err != nil {
+		t.Fatal(err)
+	}
+	b := frame.Bytes()
+	for _, part := range [][]byte{b[:1], b[1:6], b[6:700], b[700:]} { // header split too
+		if _, err := c.conn.Write(part); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * parkAfter)
+	}
+	c.expectText(msg)
+	c.sendText("4again") // and the loop goes on reading, deadline and all
+	c.expectText("4again")
+}
