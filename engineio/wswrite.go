@@ -169,10 +169,12 @@ func (s *Session) writeInline(c *wsConn, pkts []Packet) {
 	case s.ws != c || s.state == stateClosed: // closed meanwhile: the rest is dropped, as the queue was
 		s.writing, s.inWrite = false, false
 		s.mu.Unlock()
-		if f.locked {
-			c.wmu.Unlock()
+		if err == nil { // a failed tryWrite already released f (and wmu)
+			if f.locked {
+				c.wmu.Unlock()
+			}
+			f.release()
 		}
-		f.release()
 		return
 	case err != nil:
 		f = nil
