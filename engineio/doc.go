@@ -35,8 +35,10 @@
 // Go's netpoller, alive while a connection is registered), releases its
 // read buffer and ends; the poller, or a close request, starts a new one
 // (wsConn.state decides who). Elsewhere, and for TLS connections, the read
-// goroutine blocks as usual. Heartbeat, upgrade and close deadlines are
-// time.AfterFunc timers.
+// goroutine blocks as usual. The heartbeat deadlines of a server's sessions
+// are a min-heap behind one time.AfterFunc timer (its goroutine runs the
+// due sessions' heartbeats one after the other); upgrade and close deadlines
+// are time.AfterFunc timers of their own.
 //
 // Handler calls for one session never overlap and come in order: they are
 // made while holding the session's dispatch token (recvMu), taken by the
@@ -62,7 +64,8 @@
 // and Server.mu are never held together; wsConn.wmu (write serialization)
 // is held around a write, and also from an inline write cut short until the
 // writer goroutine finished that frame: wmu may be held while taking
-// Session.mu, never the reverse. The poller's mutex is a leaf (no wake runs
+// Session.mu, never the reverse. The heartbeat heap's mutex is taken under
+// Session.mu and is a leaf. The poller's mutex is a leaf (no wake runs
 // under it). No Handler
 // method, AllowRequest or Logger is called with Session.mu, Server.mu or wmu
 // held.

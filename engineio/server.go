@@ -38,6 +38,7 @@ type Server struct {
 	log          *slog.Logger
 	closeTimeout time.Duration // bound of an orderly close; a field for tests
 	parkAfter    time.Duration // idle time before a WebSocket read loop parks; a field for tests
+	hb           *heartbeats   // the sessions' heartbeat deadlines
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -55,7 +56,7 @@ type Server struct {
 
 // NewServer returns a Server delivering session events to h. opts may be nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter}
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter, hb: newHeartbeats()}
 	srv.log = srv.opts.Logger
 	return srv
 }

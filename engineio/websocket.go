@@ -38,16 +38,16 @@ type wsConn struct {
 	srv  *Server
 	s    *Session
 	conn net.Conn
-	src  wsSource
-	br   *bufio.Reader // nil while parked
+	pre  []byte        // bytes the client sent right behind the handshake, read first
+	br   *bufio.Reader // nil while parked; reads (*wsSource)(c)
 
-	fd     int          // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
-	noPark bool         // read loop only: the poller is unavailable
-	epfd   int          // the poller's epoll fd once registered, else -1
+	fd     int32        // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
+	epfd   int32        // the poller's epoll fd once registered, else -1
 	state  atomic.Int32 // readRunning, readParking, readWoken or readParked
+	noPark bool         // read loop only: the poller is unavailable
 
-	wmu     sync.Mutex                 // serializes writes to conn
 	wclosed bool                       // guarded by wmu: conn is closed, fd may be reused
+	wmu     sync.Mutex                 // serializes writes to conn
 	hdr     [ws.MaxHeaderSize - 2]byte // read loop scratch
 
 	closeReq  atomic.Bool   // the session asked the read loop to close
@@ -65,11 +65,9 @@ const (
 )
 
 // wsSource feeds the read buffer: first the bytes the client sent right
-// behind the handshake, then the connection.
-type wsSource struct {
-	conn net.Conn
-	pre  []byte
-}
+// behind the handshake, then the connection. A conversion of the wsConn,
+// so that it costs no field.
+type wsSource wsConn
 
 func (r *wsSource) Read(p []byte) (int, error) {
 	if len(r.pre) > 0 {
@@ -139,13 +137,12 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		srv.log.Debug("engineio: websocket upgrade failed", "err", err)
 		return nil, false
 	}
-	c := &wsConn{srv: srv, conn: conn, fd: connFD(conn), epfd: -1}
-	c.src.conn = conn
+	c := &wsConn{srv: srv, conn: conn, fd: int32(connFD(conn)), epfd: -1}
 	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
 		pre, _ := rw.Reader.Peek(n)
-		c.src.pre = bytes.Clone(pre)
+		c.pre = bytes.Clone(pre)
 	}
-	c.br = getReader(&c.src)
+	c.br = getReader((*wsSource)(c))
 	return c, true
 }
 
@@ -306,7 +303,7 @@ func (c *wsConn) park() bool {
 }
 
 func (c *wsConn) resumeReader() {
-	c.br = getReader(&c.src)
+	c.br = getReader((*wsSource)(c))
 }
 
 // wake starts the read loop of a parked connection; the poller calls it
