@@ -139,6 +139,9 @@ func (n *Namespace) connect(s *Socket) {
 	for _, fn := range onConn {
 		fn(s)
 	}
+	s.mu.Lock()
+	s.handlers.trim() // handlers registered from now on grow it again
+	s.mu.Unlock()
 }
 
 // runMiddleware turns a panic into a refusal, so that the socket does not

@@ -117,7 +117,7 @@ func (n *Namespace) startSession(s *Socket) *restored {
 	ctx, cancel := context.WithTimeout(context.Background(), recoveryTimeout)
 	defer cancel()
 	rec, _ := n.adapter.(adapter.Recoverer)
-	if pid, offset, ok := recoveryAuth(s.auth); ok {
+	if pid, offset, ok := recoveryAuth(json.RawMessage(s.auth)); ok {
 		r, err := n.restore(ctx, s, rec, pid, offset)
 		if err == nil {
 			return r
@@ -194,7 +194,7 @@ func (n *Namespace) takeOver(ctx context.Context, pid string) {
 	n.srv.log.Debug("socketio: closing the previous connection of a recovering client", "sid", old.id, "nsp", n.name)
 	old.conn.sess.Abort(ReasonTransportClose)
 	select {
-	case <-old.wait(&old.closed):
+	case <-old.wait(sigClosed):
 	case <-ctx.Done():
 	}
 }
@@ -235,7 +235,7 @@ func (s *Socket) sendMissed(r *restored) bool {
 			s.mu.Unlock()
 			return true
 		}
-		listeners := s.anyOut
+		listeners := s.cbs().anyOut
 		s.mu.Unlock()
 		for _, d := range list {
 			if r.sent[adapter.PacketOffset(d.p.pkt)] {

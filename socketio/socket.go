@@ -22,7 +22,7 @@ import (
 // the auth payload of its CONNECT packet (JS socket.handshake).
 type Handshake = adapter.Handshake
 
-type socketState int
+type socketState uint8
 
 const (
 	stateConnecting socketState = iota // middlewares running
@@ -40,29 +40,24 @@ type Socket struct {
 	conn   *conn
 	hs     atomic.Pointer[Handshake] // built on first use: most sockets never need it
 	issued int64                     // creation time, Unix milliseconds
-	auth   json.RawMessage           // CONNECT payload
+	auth   string                    // CONNECT payload (a copy: the message can go)
 	queue  taskqueue.Queue[*parser.Packet]
 	// Connection state recovery, set on the task goroutine before the
 	// socket is connected: private id, offset of the session start.
 	pid        string
 	baseOffset string
 
-	mu              sync.Mutex
-	closed          signal // the socket is disconnected
-	finished        signal // its disconnect handlers returned
-	state           socketState
-	disconnecting   bool // Disconnect or a close task is under way
-	data            any
-	handlers        handlerSet
-	anyIn           []func(*Event)
-	anyOut          []func(*Event)
-	packetMW        []func(*Event) error
-	onError         []func(error)
-	onDisconnecting []func(reason string)
-	onDisconnect    []func(reason string)
-	acks            map[uint64]func(*parser.Packet)
-	recovered       bool
-	held            *heldDeliveries // non-nil while the socket is being restored
+	mu            sync.Mutex
+	sigCh         [2]chan struct{} // by signal, made on demand (see wait)
+	state         socketState
+	disconnecting bool  // Disconnect or a close task is under way
+	fired         uint8 // bit i: signal i fired
+	recovered     bool
+	data          any
+	handlers      handlerSet
+	cb            *callbacks // nil until one is registered
+	acks          map[uint64]func(*parser.Packet)
+	held          *heldDeliveries // non-nil while the socket is being restored
 	// replayed holds the offsets sent during the recovery, until the first
 	// live delivery of another offset: an adapter may deliver a packet live
 	// after the replay carried it (a Redis Streams reader that lags behind
@@ -70,7 +65,7 @@ type Socket struct {
 	replayed map[string]bool
 }
 
-func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
+func newSocket(nsp *Namespace, c *conn, auth string) *Socket {
 	s := &Socket{
 		id:     newID(),
 		nsp:    nsp,
@@ -78,7 +73,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 		issued: time.Now().UnixMilli(),
 		auth:   auth,
 	}
-	s.queue.Init(nsp.srv.opts.MaxPendingEvents, s.dispatch, nsp.srv.log, "socketio: handler panicked")
+	s.queue.Init(&nsp.srv.tasks, s.dispatch)
 	return s
 }
 
@@ -90,12 +85,12 @@ func newID() string {
 	return base64.URLEncoding.EncodeToString(b[:])
 }
 
-func newHandshake(c *conn, issued int64, auth json.RawMessage) *Handshake {
+func newHandshake(c *conn, issued int64, auth string) *Handshake {
 	h := &Handshake{
 		// JavaScript's Date.toString in UTC.
 		Time:   time.UnixMilli(issued).UTC().Format("Mon Jan 02 2006 15:04:05") + " GMT+0000 (Coordinated Universal Time)",
 		Issued: issued,
-		Auth:   auth,
+		Auth:   json.RawMessage(auth),
 	}
 	if r := c.sess.Request(); r != nil {
 		h.Headers = r.Header.Clone()
@@ -193,14 +188,17 @@ func (s *Socket) Off(event string) {
 // handlers of the event.
 func (s *Socket) OnAny(handler func(*Event)) {
 	s.mu.Lock()
-	s.anyIn = append(s.anyIn, handler)
+	cb := s.cbForWrite()
+	cb.anyIn = append(cb.anyIn, handler)
 	s.mu.Unlock()
 }
 
 // OffAny removes every OnAny handler.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyIn = nil
+	if s.cb != nil {
+		s.cb.anyIn = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -209,14 +207,17 @@ func (s *Socket) OffAny() {
 // the sender's goroutine and must not block.
 func (s *Socket) OnAnyOutgoing(handler func(*Event)) {
 	s.mu.Lock()
-	s.anyOut = append(s.anyOut, handler)
+	cb := s.cbForWrite()
+	cb.anyOut = append(cb.anyOut, handler)
 	s.mu.Unlock()
 }
 
 // OffAnyOutgoing removes every OnAnyOutgoing handler.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
-	s.anyOut = nil
+	if s.cb != nil {
+		s.cb.anyOut = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -224,7 +225,8 @@ func (s *Socket) OffAnyOutgoing() {
 // handler; an error drops the event and is passed to the OnError handlers.
 func (s *Socket) Use(mw func(*Event) error) {
 	s.mu.Lock()
-	s.packetMW = append(s.packetMW, mw)
+	cb := s.cbForWrite()
+	cb.packetMW = append(cb.packetMW, mw)
 	s.mu.Unlock()
 }
 
@@ -233,7 +235,8 @@ func (s *Socket) Use(mw func(*Event) error) {
 // then closed). It runs in the socket's handler order.
 func (s *Socket) OnError(handler func(error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, handler)
+	cb := s.cbForWrite()
+	cb.onError = append(cb.onError, handler)
 	s.mu.Unlock()
 }
 
@@ -241,7 +244,8 @@ func (s *Socket) OnError(handler func(error)) {
 // disconnect, while Rooms still returns its rooms, with the reason.
 func (s *Socket) OnDisconnecting(handler func(reason string)) {
 	s.mu.Lock()
-	s.onDisconnecting = append(s.onDisconnecting, handler)
+	cb := s.cbForWrite()
+	cb.onDisconnecting = append(cb.onDisconnecting, handler)
 	s.mu.Unlock()
 }
 
@@ -249,7 +253,8 @@ func (s *Socket) OnDisconnecting(handler func(reason string)) {
 // with the reason (one of the Reason* constants).
 func (s *Socket) OnDisconnect(handler func(reason string)) {
 	s.mu.Lock()
-	s.onDisconnect = append(s.onDisconnect, handler)
+	cb := s.cbForWrite()
+	cb.onDisconnect = append(cb.onDisconnect, handler)
 	s.mu.Unlock()
 }
 
@@ -306,7 +311,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 	case <-ctx.Done():
 		s.dropAck(p.ID)
 		return nil, ctxError(ctx)
-	case <-s.wait(&s.closed):
+	case <-s.wait(sigClosed):
 		return nil, ErrDisconnected
 	}
 }
@@ -436,7 +441,7 @@ func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
 
 func (s *Socket) notifyOutgoing(p *parser.Packet, name string) {
 	s.mu.Lock()
-	listeners := s.anyOut
+	listeners := s.cbs().anyOut
 	s.mu.Unlock()
 	if len(listeners) == 0 {
 		return
@@ -488,7 +493,7 @@ func (s *Socket) dispatch(p *parser.Packet) {
 		s.mu.Unlock()
 		return
 	}
-	mws, anyIn := s.packetMW, s.anyIn
+	mws, anyIn := s.cbs().packetMW, s.cbs().anyIn
 	var buf [4]listener // a copy: the set may change while they run
 	list := s.handlers.take(buf[:0], name)
 	s.mu.Unlock()
@@ -508,7 +513,7 @@ func (s *Socket) dispatch(p *parser.Packet) {
 
 func (s *Socket) emitError(err error) {
 	s.mu.Lock()
-	handlers := s.onError
+	handlers := s.cbs().onError
 	s.mu.Unlock()
 	for _, fn := range handlers {
 		fn(err)
@@ -528,12 +533,12 @@ func (s *Socket) close(reason string) {
 		s.mu.Unlock()
 		return
 	}
-	defer s.fire(&s.finished)
+	defer s.fire(sigFinished)
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
 	s.disconnecting = true
 	s.held = nil
-	onDisconnecting := s.onDisconnecting
+	onDisconnecting := s.cbs().onDisconnecting
 	s.mu.Unlock()
 
 	if wasConnected {
@@ -545,14 +550,14 @@ func (s *Socket) close(reason string) {
 	s.mu.Lock()
 	s.state = stateClosed
 	s.acks = nil
-	onDisconnect := s.onDisconnect
+	onDisconnect := s.cbs().onDisconnect
 	s.mu.Unlock()
 	// Rooms are left after the state change: a racing Join sees it and
 	// cleans up after itself.
 	s.nsp.adapter.DelAll(s.id)
 	s.nsp.removeSocket(s)
 	s.conn.removeSocket(s)
-	s.fire(&s.closed)
+	s.fire(sigClosed)
 	if wasConnected {
 		s.nsp.srv.log.Debug("socketio: socket disconnected", "sid", s.id, "nsp", s.nsp.name, "reason", reason)
 		for _, fn := range onDisconnect {
@@ -561,31 +566,63 @@ func (s *Socket) close(reason string) {
 	}
 }
 
-// signal is a one-time event of a socket with a channel made only when
-// someone waits for it (most sockets close with no one waiting).
-type signal struct {
-	ch    chan struct{}
-	fired bool
+// callbacks are the socket's handlers other than its event handlers,
+// allocated on first registration.
+type callbacks struct {
+	anyIn           []func(*Event)
+	anyOut          []func(*Event)
+	packetMW        []func(*Event) error
+	onError         []func(error)
+	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason string)
 }
+
+var noCallbacks callbacks // read only
+
+// cbs returns the callbacks for reading; s.mu must be held.
+func (s *Socket) cbs() *callbacks {
+	if s.cb == nil {
+		return &noCallbacks
+	}
+	return s.cb
+}
+
+// cbForWrite returns the callbacks, allocating them; s.mu must be held.
+func (s *Socket) cbForWrite() *callbacks {
+	if s.cb == nil {
+		s.cb = new(callbacks)
+	}
+	return s.cb
+}
+
+// A signal is a one-time event of a socket (sigClosed, sigFinished) with a
+// channel made only when someone waits for it: most sockets close with no
+// one waiting.
+type signal uint8
+
+const (
+	sigClosed   signal = iota // the socket is disconnected
+	sigFinished               // its disconnect handlers returned
+)
 
 // wait returns a channel closed once sig fired.
-func (s *Socket) wait(sig *signal) <-chan struct{} {
+func (s *Socket) wait(sig signal) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sig.ch == nil {
-		if sig.fired {
+	if s.sigCh[sig] == nil {
+		if s.fired&(1<<sig) != 0 {
 			return closedChan
 		}
-		sig.ch = make(chan struct{})
+		s.sigCh[sig] = make(chan struct{})
 	}
-	return sig.ch
+	return s.sigCh[sig]
 }
 
-func (s *Socket) fire(sig *signal) {
+func (s *Socket) fire(sig signal) {
 	s.mu.Lock()
-	sig.fired = true
-	if sig.ch != nil {
-		close(sig.ch)
+	s.fired |= 1 << sig
+	if s.sigCh[sig] != nil {
+		close(s.sigCh[sig])
 	}
 	s.mu.Unlock()
 }
@@ -628,7 +665,7 @@ func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 		s.mu.Unlock()
 		return true
 	}
-	connected, listeners := s.state == stateConnected, s.anyOut
+	connected, listeners := s.state == stateConnected, s.cbs().anyOut
 	s.mu.Unlock()
 	if !connected {
 		return false

@@ -31,15 +31,22 @@ type task[T any] struct {
 	fn func()
 }
 
+// Config is what the queues of one owner share (a server's sockets): the
+// PushWait bound (max tasks pending), and the logger and message with
+// which a task's panic is logged. It must not change once in use.
+type Config struct {
+	Max      int
+	Log      *slog.Logger
+	PanicMsg string
+}
+
 // Queue runs tasks in order. The zero Queue is not usable: call Init.
 type Queue[T any] struct {
-	log      *slog.Logger
-	panicMsg string
-	max      int     // bound for PushWait
-	handle   func(T) // runs a value task
+	cfg    *Config
+	handle func(T) // runs a value task
 
 	mu      sync.Mutex
-	space   sync.Cond // signalled when a task is taken, broadcast by WakeOn
+	space   *sync.Cond // signalled when a task is taken, broadcast by WakeOn; made by the first wait (rare)
 	tasks   []task[T]
 	running bool
 	idle    bool          // the runner lingers, waiting on wake
@@ -59,11 +66,9 @@ var lingerers = sync.Pool{New: func() any {
 	return &lingerer{wake: make(chan struct{}, 1), timer: t}
 }}
 
-// Init sets the PushWait bound (max tasks pending), the handler of value
-// tasks, and the logger and message with which a task's panic is logged.
-func (q *Queue[T]) Init(max int, handle func(T), log *slog.Logger, panicMsg string) {
-	q.max, q.handle, q.log, q.panicMsg = max, handle, log, panicMsg
-	q.space.L = &q.mu
+// Init sets the shared configuration and the handler of value tasks.
+func (q *Queue[T]) Init(cfg *Config, handle func(T)) {
+	q.cfg, q.handle = cfg, handle
 }
 
 // Push queues fn whatever the queue length (internal tasks: connect, close),
@@ -80,9 +85,12 @@ func (q *Queue[T]) Push(fn func()) {
 func (q *Queue[T]) PushWait(ctx context.Context, v T) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.tasks) >= q.max {
+	for len(q.tasks) >= q.cfg.Max {
 		if ctx.Err() != nil {
 			return false
+		}
+		if q.space == nil {
+			q.space = sync.NewCond(&q.mu)
 		}
 		q.space.Wait()
 	}
@@ -94,7 +102,9 @@ func (q *Queue[T]) PushWait(ctx context.Context, v T) bool {
 func (q *Queue[T]) WakeOn(ctx context.Context) {
 	context.AfterFunc(ctx, func() {
 		q.mu.Lock()
-		q.space.Broadcast()
+		if q.space != nil { // else no PushWait waits
+			q.space.Broadcast()
+		}
 		q.mu.Unlock()
 	})
 }
@@ -134,7 +144,9 @@ func (q *Queue[T]) run() {
 		} else {
 			q.tasks = q.tasks[1:]
 		}
-		q.space.Signal()
+		if q.space != nil {
+			q.space.Signal()
+		}
 		q.mu.Unlock()
 		q.call(t)
 		q.mu.Lock()
@@ -173,7 +185,7 @@ func (q *Queue[T]) lingerLocked() bool {
 func (q *Queue[T]) call(t task[T]) {
 	defer func() {
 		if r := recover(); r != nil {
-			q.log.Error(q.panicMsg, "panic", r)
+			q.cfg.Log.Error(q.cfg.PanicMsg, "panic", r)
 		}
 	}()
 	if t.fn != nil {

@@ -25,7 +25,7 @@ type recorder struct {
 
 func newRecorder(max int, log *slog.Logger) *recorder {
 	r := &recorder{}
-	r.Init(max, r.add, log, "test: task panicked")
+	r.Init(&Config{Max: max, Log: log, PanicMsg: "test: task panicked"}, r.add)
 	return r
 }
 
@@ -182,12 +182,12 @@ func TestSharedLingerers(t *testing.T) {
 func BenchmarkIdleQueueRetained(b *testing.B) {
 	var ms0, ms1 runtime.MemStats
 	qs := make([]*Queue[int], b.N)
-	log, handle, task := slog.New(slog.DiscardHandler), func(int) {}, func() {}
+	cfg, handle, task := &Config{Max: 4, Log: slog.New(slog.DiscardHandler)}, func(int) {}, func() {}
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
 	for i := range qs {
 		qs[i] = new(Queue[int])
-		qs[i].Init(4, handle, log, "")
+		qs[i].Init(cfg, handle)
 		qs[i].Push(task)
 		if i%100 == 99 || i == len(qs)-1 { // in batches: exited goroutines are reused, not counted
 			for _, q := range qs[i/100*100 : i+1] {
