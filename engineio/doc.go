@@ -29,8 +29,9 @@
 // when the queue is empty; a close found by the inline write (write error,
 // drained orderly close) is left to that goroutine too, so Send never
 // calls the Handler. A WebSocket has a read goroutine; on Linux the
-// read goroutine of a connection idle for a second (or right after a
-// heartbeat pong) parks: it arms the fd
+// read goroutine of a connection idle for 50 ms (a second once it proved
+// chatty: woken within a second of parking), or right after a heartbeat
+// pong, parks: it arms the fd
 // in a shared epoll instance (waited on by one poller goroutine through
 // Go's netpoller, alive while a connection is registered), releases its
 // read buffer and ends; the poller, or a close request, starts a new one

@@ -37,7 +37,8 @@ type Server struct {
 	opts         ServerOptions
 	log          *slog.Logger
 	closeTimeout time.Duration // bound of an orderly close; a field for tests
-	parkAfter    time.Duration // idle time before a WebSocket read loop parks; a field for tests
+	parkAfter    time.Duration // idle time before a chatty WebSocket's read loop parks; a field for tests
+	parkSoon     time.Duration // the same for other WebSockets; a field for tests
 	hb           *heartbeats   // the sessions' heartbeat deadlines
 
 	mu       sync.Mutex
@@ -56,7 +57,7 @@ type Server struct {
 
 // NewServer returns a Server delivering session events to h. opts may be nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter, hb: newHeartbeats()}
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter, parkSoon: parkSoon, hb: newHeartbeats()}
 	srv.log = srv.opts.Logger
 	return srv
 }

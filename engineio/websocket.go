@@ -41,14 +41,16 @@ type wsConn struct {
 	pre  []byte        // bytes the client sent right behind the handshake, read first
 	br   *bufio.Reader // nil while parked; reads (*wsSource)(c)
 
-	fd     int32        // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
-	epfd   int32        // the poller's epoll fd once registered, else -1
-	state  atomic.Int32 // readRunning, readParking, readWoken or readParked
-	noPark bool         // read loop only: the poller is unavailable
+	fd      int32        // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
+	epfd    int32        // the poller's epoll fd once registered, else -1
+	state   atomic.Int32 // readRunning, readParking, readWoken or readParked
+	noPark  bool         // read loop only: the poller is unavailable
+	chatty  bool         // read side: woken within parkAfter of parking, so wait parkAfter, not parkSoon
+	wclosed bool         // guarded by wmu: conn is closed, fd may be reused
+	parked  uint32       // read side: when it last parked, monoMillis
 
-	wclosed bool                       // guarded by wmu: conn is closed, fd may be reused
-	wmu     sync.Mutex                 // serializes writes to conn
-	hdr     [ws.MaxHeaderSize - 2]byte // read loop scratch
+	hdr [ws.MaxHeaderSize - 2]byte // read loop scratch
+	wmu sync.Mutex                 // serializes writes to conn
 
 	closeReq  atomic.Bool   // the session asked the read loop to close
 	closeCode atomic.Uint32 // status for our close frame; 0 = none (peer sees 1005)
@@ -294,6 +296,7 @@ func (c *wsConn) park() bool {
 	}
 	putReader(c.br)
 	c.br = nil
+	c.parked = monoMillis()
 	if c.state.CompareAndSwap(readParking, readParked) {
 		return true // c now belongs to whoever wakes it
 	}
@@ -314,6 +317,7 @@ func (c *wsConn) wake() {
 		switch c.state.Load() {
 		case readParked:
 			if c.state.CompareAndSwap(readParked, readRunning) {
+				c.chatty = time.Duration(monoMillis()-c.parked)*time.Millisecond < c.srv.parkAfter
 				c.resumeReader()
 				go c.serve()
 				return
@@ -478,16 +482,30 @@ func (c *wsConn) readLoop() wsEnd {
 }
 
 // parkAfter is how long a read loop waits for the next frame before it
-// parks: a chatty connection keeps its goroutine (parking costs syscalls
-// and a goroutine start per message), an idle one releases it. New
-// servers copy it (Server.parkAfter); tests park after a few milliseconds
-// to exercise parking.
-var parkAfter = time.Second
+// parks, once the connection proved chatty (woken less than parkAfter after
+// it parked): a chatty connection keeps its goroutine (parking costs
+// syscalls and a goroutine start per message), an idle one releases it.
+// Other connections, new ones included, wait parkSoon: after a burst of
+// connections, most go quiet at once, and a second of waiting would keep
+// a goroutine and its stack for each (memory the runtime keeps for good).
+// New servers copy both (Server.parkAfter, parkSoon); tests park after a
+// few milliseconds to exercise parking.
+var (
+	parkAfter = time.Second
+	parkSoon  = 50 * time.Millisecond
+)
+
+// monoBase is the origin of monoMillis.
+var monoBase = time.Now()
+
+// monoMillis is a coarse monotonic clock (it wraps after 49 days, which
+// only makes one parking decision wrong).
+func monoMillis() uint32 { return uint32(time.Since(monoBase).Milliseconds()) }
 
 var errParked = errors.New("engineio: read loop parked")
 
-// awaitFrame waits up to Server.parkAfter for the next frame's first byte, then
-// parks (errParked); with idle set, it parks at once (the poller wakes it
+// awaitFrame waits up to Server.parkAfter (parkSoon unless chatty) for the
+// next frame's first byte, then parks (errParked); with idle set, it parks at once (the poller wakes it
 // at once too if a frame is already there). A nil error with closeReq set
 // means stop reading.
 func (c *wsConn) awaitFrame(idle bool) error {
@@ -505,7 +523,11 @@ func (c *wsConn) awaitFrame(idle bool) error {
 			}
 			continue
 		}
-		_ = c.conn.SetReadDeadline(time.Now().Add(c.srv.parkAfter))
+		wait := c.srv.parkAfter
+		if !c.chatty {
+			wait = min(wait, c.srv.parkSoon)
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(wait))
 		// requestClose sets closeReq, then a past deadline: seeing closeReq
 		// unset here means that deadline comes after ours, not before.
 		if c.closeReq.Load() {
