@@ -161,8 +161,8 @@ func runMiddleware(mw func(*Socket) error, s *Socket) (err error) {
 func (n *Namespace) register(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
-	if s.pid != "" {
-		n.byPID[s.pid] = s
+	if pid := s.privateID(); pid != "" {
+		n.byPID[pid] = s
 	}
 	n.mu.Unlock()
 }
@@ -174,8 +174,8 @@ func (n *Namespace) removeSocket(s *Socket) {
 		return
 	}
 	delete(n.sockets, s.id)
-	if n.byPID[s.pid] == s {
-		delete(n.byPID, s.pid)
+	if pid := s.privateID(); pid != "" && n.byPID[pid] == s {
+		delete(n.byPID, pid)
 	}
 	empty := len(n.sockets) == 0
 	n.mu.Unlock()

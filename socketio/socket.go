@@ -42,10 +42,10 @@ type Socket struct {
 	issued int64                     // creation time, Unix milliseconds
 	auth   string                    // CONNECT payload (a copy: the message can go)
 	queue  taskqueue.Queue[*parser.Packet]
-	// Connection state recovery, set on the task goroutine before the
-	// socket is connected: private id, offset of the session start.
-	pid        string
-	baseOffset string
+	// rec is the connection state recovery of the socket, nil when the
+	// server does not recover sessions; set on the task goroutine before
+	// the socket is connected.
+	rec *recoveryState
 
 	mu            sync.Mutex
 	sigCh         [2]chan struct{} // by signal, made on demand (see wait)
@@ -57,13 +57,34 @@ type Socket struct {
 	handlers      handlerSet
 	cb            *callbacks // nil until one is registered
 	acks          map[uint64]func(*parser.Packet)
-	held          *heldDeliveries // non-nil while the socket is being restored
-	// replayed holds the offsets sent during the recovery, until the first
-	// live delivery of another offset: an adapter may deliver a packet live
-	// after the replay carried it (a Redis Streams reader that lags behind
-	// the stream, or a broadcast stored before its local delivery).
+}
+
+// recoveryState is what a socket of a server with connection state
+// recovery keeps for it (most servers have none: a pointer, not fields).
+type recoveryState struct {
+	// Set on the task goroutine before the socket is connected: private
+	// id, offset of the session start.
+	pid        string
+	baseOffset string
+	held       *heldDeliveries // guarded by Socket.mu: non-nil while the socket is being restored
+	// replayed, guarded by Socket.mu, holds the offsets sent during the
+	// recovery, until the first live delivery of another offset: an
+	// adapter may deliver a packet live after the replay carried it (a
+	// Redis Streams reader that lags behind the stream, or a broadcast
+	// stored before its local delivery).
 	replayed map[string]bool
 }
+
+// privateID is the recovery private id, "" without recovery.
+func (s *Socket) privateID() string {
+	if s.rec == nil {
+		return ""
+	}
+	return s.rec.pid
+}
+
+// restoringLocked reports whether the socket is being restored; s.mu is held.
+func (s *Socket) restoringLocked() bool { return s.rec != nil && s.rec.held != nil }
 
 func newSocket(nsp *Namespace, c *conn, auth string) *Socket {
 	s := &Socket{
@@ -537,7 +558,9 @@ func (s *Socket) close(reason string) {
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
 	s.disconnecting = true
-	s.held = nil
+	if s.rec != nil {
+		s.rec.held = nil
+	}
 	onDisconnecting := s.cbs().onDisconnecting
 	s.mu.Unlock()
 
@@ -643,7 +666,7 @@ func (a *adapterSocket) Connected() bool {
 	s := a.s()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state == stateConnected || s.held != nil
+	return s.state == stateConnected || s.restoringLocked()
 }
 func (a *adapterSocket) Join(rooms ...string)  { a.s().Join(rooms...) }
 func (a *adapterSocket) Leave(rooms ...string) { a.s().Leave(rooms...) }
@@ -656,12 +679,12 @@ func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 	s := a.s()
 	pp := p.(*prepared)
 	s.mu.Lock()
-	if s.held != nil {
+	if s.restoringLocked() {
 		ok := s.holdLocked(pp, flags)
 		s.mu.Unlock()
 		return ok
 	}
-	if s.replayed != nil && s.replayedLocked(pp) {
+	if s.rec != nil && s.rec.replayed != nil && s.replayedLocked(pp) {
 		s.mu.Unlock()
 		return true
 	}
