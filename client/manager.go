@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed9706/socketio/engineio"
+	"github.com/seed9706/socketio/internal/taskqueue"
 	"github.com/seed9706/socketio/parser"
 )
 
@@ -86,7 +87,7 @@ func NewManager(rawURL string, opts *ManagerOptions) (*Manager, error) {
 		sockets: make(map[string]*Socket),
 		backoff: newBackoff(o.ReconnectionDelay, o.ReconnectionDelayMax, o.RandomizationFactor),
 	}
-	m.dispatch.Init(o.MaxPendingEvents, deliverEvent, o.Logger, "client: callback panicked")
+	m.dispatch.Init(&taskqueue.Config{Max: o.MaxPendingEvents, Log: o.Logger, PanicMsg: "client: callback panicked"}, deliverEvent)
 	return m, nil
 }
 

@@ -35,8 +35,9 @@
 // handlers with them) hold it back while broadcasts keep being queued, for
 // at most 20 ms, so that the broadcasts of a run reach each client in one
 // write. A WebSocket has a read goroutine; on Linux the
-// read goroutine of a connection idle for a second (or right after a
-// heartbeat pong) parks: it arms the fd
+// read goroutine of a connection idle for 50 ms (a second once it proved
+// chatty: woken within a second of parking), or right after a heartbeat
+// pong, parks: it arms the fd
 // in a shared epoll instance (waited on by one poller goroutine through
 // Go's netpoller, alive while a connection is registered), releases its
 // read buffer and ends; the poller, or a close request, starts a new one
@@ -44,8 +45,11 @@
 // above's work after OnMessage (Session.RunInline): it lends the
 // connection to the poller meanwhile, which starts another read goroutine
 // if the fd becomes readable before the work is done (inline.go).
-// Elsewhere, and for TLS connections, the read goroutine blocks as usual. Heartbeat, upgrade and close deadlines are
-// time.AfterFunc timers.
+// Elsewhere, and for TLS connections, the read goroutine blocks as usual.
+// The heartbeat deadlines of a server's sessions are a min-heap behind one
+// time.AfterFunc timer (its goroutine runs the due sessions' heartbeats one
+// after the other); upgrade and close deadlines are time.AfterFunc timers
+// of their own.
 //
 // Handler calls for one session never overlap and come in order: they are
 // made while holding the session's dispatch token (recvMu), taken by the
@@ -72,7 +76,8 @@
 // under Session.mu; wsConn.wmu (write serialization)
 // is held around a write, and also from an inline write cut short until the
 // writer goroutine finished that frame: wmu may be held while taking
-// Session.mu, never the reverse. The poller's mutex is a leaf (no wake runs
+// Session.mu, never the reverse. The heartbeat heap's mutex is taken under
+// Session.mu and is a leaf. The poller's mutex is a leaf (no wake runs
 // under it). No Handler
 // method, AllowRequest or Logger is called with Session.mu, Server.mu or wmu
 // held.

@@ -66,8 +66,8 @@ func (s *Session) SendLater(msgs ...Message) error {
 	// already listed is written once for all.
 	switch {
 	case s.writing:
-	case !s.flushListed:
-		s.flushListed = true
+	case !s.listed:
+		s.listed = true
 		s.srv.listForFlush(s) // under s.mu: the open session keeps wg above zero
 	case len(s.queue) >= flushNowPackets || s.queueBytes >= flushNowBytes:
 		s.flushUnlock() // the flusher later finds less, or nothing, to write
@@ -125,7 +125,7 @@ func (srv *Server) flushLoop() {
 		for i, s := range batch {
 			batch[i] = nil
 			s.mu.Lock()
-			s.flushListed = false
+			s.listed = false
 			s.flushUnlock()
 		}
 	}

@@ -33,8 +33,26 @@ func openSessions(t *testing.T, srv *Server, h *echoHandler, base string, n int)
 		if sessions[i] == nil {
 			t.Fatalf("no session %s", sid)
 		}
+		waitWriterIdle(t, sessions[i]) // a writer still running would write what a test queues next
 	}
 	return clients, sessions
+}
+
+func waitWriterIdle(t *testing.T, s *Session) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		idle := !s.writing && len(s.queue) == 0
+		s.mu.Unlock()
+		if idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the open packet's writer never finished")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // expectNothing checks that the client receives nothing for a while.
@@ -42,6 +60,9 @@ func (c *wsClient) expectNothing(d time.Duration) {
 	c.t.Helper()
 	_ = c.conn.SetReadDeadline(time.Now().Add(d))
 	b, err := c.br.Peek(1)
+	if err == nil {
+		b, _ = c.br.Peek(c.br.Buffered())
+	}
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		c.t.Fatalf("received %q (err %v), want nothing yet", b, err)

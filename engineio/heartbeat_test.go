@@ -117,3 +117,50 @@ func TestHeartbeatLatePingKeepsHalfTimeout(t *testing.T) {
 	}
 	expectUnknown(t, ts.URL, sid)
 }
+
+// The session's one heartbeat timer may fire early or twice (a Reset racing
+// its callback): the callback then only re-arms it; a ping is queued once
+// due, and the session expires once the pong is overdue.
+func TestHeartbeatStaleFiring(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	srv, ts := newTestServer(t, h, &ServerOptions{PingInterval: time.Hour, PingTimeout: time.Hour})
+	sid := handshake(t, ts.URL)
+	s := srv.lookup(sid)
+	pings := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for _, p := range s.queue {
+			if p.Type == PacketPing {
+				n++
+			}
+		}
+		return n
+	}
+	s.onHeartbeat() // an hour early
+	s.onHeartbeat()
+	if n := pings(); n != 0 {
+		t.Fatalf("%d pings queued before the ping is due", n)
+	}
+	s.mu.Lock()
+	s.pongBy = time.Now().Add(time.Hour - time.Millisecond) // the ping is now due
+	s.mu.Unlock()
+	s.onHeartbeat()
+	s.onHeartbeat() // stale: the pong is not overdue
+	s.mu.Lock()
+	sent, pongBy := s.pingSent, s.pongBy
+	s.mu.Unlock()
+	if n := pings(); n != 1 || !sent || time.Until(pongBy) < 29*time.Minute {
+		t.Fatalf("%d pings queued, sent %v, pong due in %v (want at least half the timeout)", n, sent, time.Until(pongBy))
+	}
+	s.mu.Lock()
+	s.pongBy = time.Now().Add(-time.Millisecond) // the pong is overdue
+	s.mu.Unlock()
+	s.onHeartbeat()
+	if reason := h.waitClose(t); reason != ReasonPingTimeout {
+		t.Fatalf("reason %q", reason)
+	}
+	expectUnknown(t, ts.URL, sid)
+	s.onHeartbeat() // after the close: nothing
+}

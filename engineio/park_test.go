@@ -93,7 +93,7 @@ func TestWebSocketParksRightAfterPong(t *testing.T) {
 	}
 	h := newEchoHandler()
 	srv := NewServer(h, &ServerOptions{PingInterval: 50 * time.Millisecond, PingTimeout: 5 * time.Second})
-	srv.parkAfter = time.Hour
+	srv.parkAfter, srv.parkSoon = time.Hour, time.Hour
 	ts := newPlainServer(t, srv)
 	t.Cleanup(func() { _ = srv.Close(t.Context()) })
 	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
@@ -108,4 +108,30 @@ func TestWebSocketParksRightAfterPong(t *testing.T) {
 	c.sendText("3")
 	c.sendText("4still here")
 	c.expectText("4still here")
+}
+
+// A new connection parks after parkSoon; one woken less than parkAfter
+// after it parked is chatty and keeps its read loop for parkAfter.
+func TestWebSocketParksSoonUnlessChatty(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("read loops park on Linux only")
+	}
+	h := newEchoHandler()
+	srv := NewServer(h, &ServerOptions{PingInterval: time.Hour, PingTimeout: time.Hour})
+	srv.parkAfter, srv.parkSoon = time.Hour, 10*time.Millisecond
+	ts := newPlainServer(t, srv)
+	t.Cleanup(func() { _ = srv.Close(t.Context()) })
+	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
+	c.expectOpen()
+	c.sendText("4first")
+	c.expectText("4first")
+	waitReadLoops(t, 0)  // new: parked after parkSoon, not parkAfter
+	c.sendText("4again") // woken well within parkAfter: chatty
+	c.expectText("4again")
+	time.Sleep(100 * time.Millisecond) // ten times parkSoon
+	if n := readLoops(); n != 1 {
+		t.Fatalf("%d read loops, want the chatty connection's one", n)
+	}
+	c.sendText("4still")
+	c.expectText("4still")
 }

@@ -56,9 +56,9 @@ func connFD(conn net.Conn) int {
 // arm registers c's fd (first time) or re-arms it for one readable event.
 // Called by c's read loop only.
 func (c *wsConn) arm() error {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(c.fd)}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: c.fd}
 	if c.epfd >= 0 {
-		return unix.EpollCtl(c.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
+		return unix.EpollCtl(int(c.epfd), unix.EPOLL_CTL_MOD, int(c.fd), &ev)
 	}
 	p := &thePoller
 	p.mu.Lock()
@@ -68,12 +68,12 @@ func (c *wsConn) arm() error {
 			return err
 		}
 	}
-	p.conns[int32(c.fd)] = c
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+	p.conns[c.fd] = c
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(c.fd), &ev); err != nil {
 		p.removeLocked(c.fd)
 		return err
 	}
-	c.epfd = p.epfd
+	c.epfd = int32(p.epfd)
 	return nil
 }
 
@@ -85,7 +85,7 @@ func (c *wsConn) disarm() {
 	}
 	p := &thePoller
 	p.mu.Lock()
-	_ = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = unix.EpollCtl(int(c.epfd), unix.EPOLL_CTL_DEL, int(c.fd), nil)
 	p.removeLocked(c.fd)
 	p.mu.Unlock()
 	c.epfd = -1
@@ -113,8 +113,8 @@ func (p *poller) startLocked() error {
 
 // removeLocked forgets fd; the last connection closes the epoll instance
 // (every fd in it was unregistered), which ends the wait loop.
-func (p *poller) removeLocked(fd int) {
-	delete(p.conns, int32(fd))
+func (p *poller) removeLocked(fd int32) {
+	delete(p.conns, fd)
 	if len(p.conns) == 0 {
 		p.file.Close()
 		p.file, p.conns = nil, nil

@@ -10,10 +10,11 @@ import (
 
 // savedRequest is what a session keeps of its handshake request for its
 // whole life: the fields Request rebuilds, without the http.Request, URL
-// and header map. Every string lives in one blob (each prefixed by its
-// uvarint length), so that the many small strings net/http allocated for
-// the request can be freed: one allocation per session instead of one per
-// header name and value.
+// and header map. Every string lives in one blob, so that the many small
+// strings net/http allocated for the request can be freed: one allocation
+// per session instead of one per header name and value. A field is an
+// uvarint v: a literal of v>>1 bytes follows when v is even, else it is
+// commonStrings[v>>1] (usual header names and values: one byte each).
 type savedRequest struct {
 	blob                   string   // method, proto, host, remoteAddr, requestURI, then header name, value, ...
 	url                    *url.URL // only when requestURI does not parse back to it
@@ -54,20 +55,62 @@ func saveRequest(r *http.Request) savedRequest {
 	return sr
 }
 
+// commonStrings are header names (canonical, as net/http keys them) and
+// values that most handshakes carry, stored as an index.
+var commonStrings = [...]string{
+	"GET", "HTTP/1.1", "HTTP/2.0",
+	"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control", "Connection",
+	"Content-Length", "Content-Type", "Cookie", "Origin", "Pragma", "Referer", "Sec-Fetch-Dest",
+	"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Websocket-Extensions", "Sec-Websocket-Key",
+	"Sec-Websocket-Protocol", "Sec-Websocket-Version", "Upgrade", "User-Agent", "X-Forwarded-For",
+	"X-Forwarded-Proto", "X-Real-Ip",
+	"websocket", "Upgrade", "upgrade", "keep-alive", "13", "*/*", "no-cache", "gzip, deflate", "gzip, deflate, br",
+	"permessage-deflate; client_max_window_bits", "text/plain;charset=UTF-8", "empty", "cross-site", "same-origin",
+}
+
+var commonIndex = func() map[string]int {
+	m := make(map[string]int, len(commonStrings))
+	for i, s := range commonStrings {
+		if _, dup := m[s]; !dup {
+			m[s] = i
+		}
+	}
+	return m
+}()
+
+func fieldHead(s string) uint64 {
+	if i, ok := commonIndex[s]; ok {
+		return uint64(i)<<1 | 1
+	}
+	return uint64(len(s)) << 1
+}
+
 func fieldLen(s string) int {
 	var tmp [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(tmp[:], uint64(len(s))) + len(s)
+	head := fieldHead(s)
+	n := binary.PutUvarint(tmp[:], head)
+	if head&1 == 0 {
+		n += len(s)
+	}
+	return n
 }
 
 func writeField(b *strings.Builder, s string) {
 	var tmp [binary.MaxVarintLen64]byte
-	b.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(s)))])
-	b.WriteString(s)
+	head := fieldHead(s)
+	b.Write(tmp[:binary.PutUvarint(tmp[:], head)])
+	if head&1 == 0 {
+		b.WriteString(s)
+	}
 }
 
-// next splits the first field off blob; the field shares blob's memory.
+// next splits the first field off blob; a literal shares blob's memory.
 func next(blob string) (field, rest string) {
-	n, w := uvarint(blob)
+	v, w := uvarint(blob)
+	if v&1 == 1 {
+		return commonStrings[v>>1], blob[w:]
+	}
+	n := v >> 1
 	return blob[w : w+n], blob[w+n:]
 }
 

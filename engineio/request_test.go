@@ -20,6 +20,10 @@ func TestSavedRequestRoundTrip(t *testing.T) {
 		{Method: "", RequestURI: "/", Header: http.Header{}},
 		{Method: "GET", Proto: "HTTP/2.0", ProtoMajor: 2, RequestURI: "*", Header: nil, TLS: &tls.ConnectionState{}},
 		{Method: "GET", RequestURI: "/p/" + long + "?q=" + long, Host: long, RemoteAddr: long},
+		// Common strings anywhere: as names, values, method, host; and near misses.
+		{Method: "websocket", Proto: "GET", Host: "Upgrade", RemoteAddr: "13", RequestURI: "/", Header: http.Header{
+			"Upgrade": {"websocket", "Upgrade", "upgrade", "Websocket"}, "Connection": {"Upgrade"},
+			"Sec-Websocket-Version": {"13"}, "Websocket": {"GET"}, "Get": {"HTTP/1.1 "}, "Cookie": {""}}},
 	}
 	for i, r := range cases {
 		if u, err := url.ParseRequestURI(r.RequestURI); err == nil {

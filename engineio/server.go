@@ -38,7 +38,9 @@ type Server struct {
 	opts         ServerOptions
 	log          *slog.Logger
 	closeTimeout time.Duration // bound of an orderly close; a field for tests
-	parkAfter    time.Duration // idle time before a WebSocket read loop parks; a field for tests
+	parkAfter    time.Duration // idle time before a chatty WebSocket's read loop parks; a field for tests
+	parkSoon     time.Duration // the same for other WebSockets; a field for tests
+	hb           *heartbeats   // the sessions' heartbeat deadlines
 	corkLimit    time.Duration // longest delay of the flusher by Cork; a field for tests
 	corkStep     time.Duration // delay by Cork when nothing more is queued; a field for tests
 
@@ -70,7 +72,8 @@ type Server struct {
 
 // NewServer returns a Server delivering session events to h. opts may be nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout, parkAfter: parkAfter, corkLimit: corkLimit, corkStep: corkStep,
+	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout,
+		parkAfter: parkAfter, parkSoon: parkSoon, hb: newHeartbeats(), corkLimit: corkLimit, corkStep: corkStep,
 		uncorked: make(chan struct{}, 1)}
 	srv.log = srv.opts.Logger
 	return srv

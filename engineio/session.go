@@ -50,27 +50,29 @@ type Session struct {
 
 	// polling
 	get        *pollWaiter // the held GET, if any
-	posting    bool        // a POST is being processed
 	closeTimer *time.Timer // orderly close deadline
 
 	// websocket
-	ws          *wsConn // the session's WebSocket once it is the transport
-	writing     bool    // a writer goroutine is running
-	inWrite     bool    // the writer is inside a write call
-	flushListed bool    // in the flusher's list
+	ws *wsConn // the session's WebSocket once it is the transport
 
 	// upgrade
 	probe        *wsConn // WebSocket being probed
-	probed       bool    // "3probe" sent: release pending GETs with noops
-	upgraded     bool
 	upgradeTimer *time.Timer
 	noopTimer    *time.Timer
 
 	// heartbeat
-	pingGen   uint64
-	pongBy    time.Time // the session expires then unless a pong arrived
-	pingTimer *time.Timer
-	pongTimer *time.Timer
+	pongBy time.Time     // the session expires then unless a pong arrived
+	hbWhen time.Duration // guarded by srv.hb.mu: the next ping, or pongBy once the ping is sent
+	hbPos  int32         // guarded by srv.hb.mu: position in srv.hb's heap + 1; 0: none
+
+	// Flags of the groups above, packed together.
+	posting  bool // polling: a POST is being processed
+	writing  bool // websocket: a writer goroutine is running
+	inWrite  bool // websocket: the writer is inside a write call
+	listed   bool // websocket: in the flusher's list
+	probed   bool // upgrade: "3probe" sent: release pending GETs with noops
+	upgraded bool // upgrade: done
+	pingSent bool // heartbeat: the ping is queued: the deadline is pongBy
 }
 
 type pollWaiter struct {
@@ -80,6 +82,13 @@ type pollWaiter struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
+	// The constant, not the query's substring, which would keep the
+	// request line alive.
+	if transport == transportWebSocket {
+		transport = transportWebSocket
+	} else {
+		transport = transportPolling
+	}
 	return &Session{srv: srv, id: id, req: saveRequest(r), transport: transport}
 }
 
@@ -377,33 +386,47 @@ func (s *Session) onPacket(p Packet) bool {
 // schedules the next ping). pongBy is pingTimeout after the ping is due
 // (what the official test suite checks to the millisecond), but at least
 // half a pingTimeout after the ping was queued: a ping timer firing late
-// (process stall) must not leave the client no time to answer.
+// (process stall) must not leave the client no time to answer. One
+// deadline per session in the server's heartbeats serves both: its callback
+// looks at the state to see which one is due, so a stale call only re-arms.
 
 func (s *Session) schedulePingLocked(now time.Time) {
-	s.stopHeartbeatLocked()
-	s.pingGen++
-	gen := s.pingGen
+	s.pingSent = false
 	s.pongBy = now.Add(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
-	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.onPingTimer(gen) })
+	s.armHeartbeatLocked(s.srv.opts.PingInterval)
 }
+
+func (s *Session) armHeartbeatLocked(d time.Duration) { s.srv.hb.set(s, d) }
 
 func (s *Session) stopHeartbeatLocked() {
-	s.pingGen++
-	if s.pingTimer != nil {
-		s.pingTimer.Stop()
-	}
-	if s.pongTimer != nil {
-		s.pongTimer.Stop()
-	}
+	s.srv.hb.stop(s) // a call already under way finds the session not open
 }
 
-func (s *Session) onPingTimer(gen uint64) {
+// onHeartbeat sends the ping when it is due, or expires the session when
+// its pong is overdue.
+func (s *Session) onHeartbeat() {
 	s.mu.Lock()
-	if gen != s.pingGen || s.state != stateOpen {
+	if s.state != stateOpen {
 		s.mu.Unlock()
 		return
 	}
-	s.queuePingLocked(time.Now())
+	now := time.Now()
+	if s.pingSent {
+		if now.Before(s.pongBy) { // stale firing
+			s.armHeartbeatLocked(s.pongBy.Sub(now))
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		s.closeNow(ReasonPingTimeout, nil, '1')
+		return
+	}
+	if due := s.pongBy.Add(-s.srv.opts.PingTimeout); now.Before(due) { // stale firing
+		s.armHeartbeatLocked(due.Sub(now))
+		s.mu.Unlock()
+		return
+	}
+	s.queuePingLocked(now)
 	s.flushUnlock()
 }
 
@@ -412,17 +435,8 @@ func (s *Session) queuePingLocked(now time.Time) {
 	if least := now.Add(s.srv.opts.PingTimeout / 2); s.pongBy.Before(least) {
 		s.pongBy = least
 	}
-	gen := s.pingGen
-	s.pongTimer = time.AfterFunc(s.pongBy.Sub(now), func() { s.onPongTimeout(gen) })
-}
-
-func (s *Session) onPongTimeout(gen uint64) {
-	s.mu.Lock()
-	stale := gen != s.pingGen || s.state != stateOpen
-	s.mu.Unlock()
-	if !stale {
-		s.closeNow(ReasonPingTimeout, nil, '1')
-	}
+	s.pingSent = true
+	s.armHeartbeatLocked(s.pongBy.Sub(now))
 }
 
 func (s *Session) onPong() {

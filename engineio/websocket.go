@@ -38,20 +38,23 @@ type wsConn struct {
 	srv  *Server
 	s    *Session
 	conn net.Conn
-	src  wsSource
-	br   *bufio.Reader // nil while parked
+	pre  []byte        // bytes the client sent right behind the handshake, read first
+	br   *bufio.Reader // nil while parked; reads (*wsSource)(c)
 
-	fd     int          // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
-	noPark bool         // read loop only: the poller is unavailable
-	epfd   int          // the poller's epoll fd once registered, else -1
-	state  atomic.Int32 // readRunning, readParking, readWoken or readParked
+	fd      int32        // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
+	epfd    int32        // the poller's epoll fd once registered, else -1
+	state   atomic.Int32 // readRunning, readParking, readWoken or readParked
+	noPark  bool         // read loop only: the poller is unavailable
+	chatty  bool         // read side: woken within parkAfter of parking, so wait parkAfter, not parkSoon
+	wclosed bool         // guarded by wmu: conn is closed, fd may be reused
+	parked  uint32       // read side: when it last parked, monoMillis
+	// read loop only: awaitFrame's read deadline, monoMillis, 0 when cleared;
+	// and whether the read may time out (awaitFrame's wait, finish's drain)
+	idleUntil uint32
+	timedRead bool
 
-	timedRead    bool      // read loop only: the read may time out (awaitFrame's wait for a frame, finish's drain)
-	idleDeadline time.Time // read loop only: the read deadline awaitFrame set, zero when cleared
-
-	wmu     sync.Mutex                 // serializes writes to conn
-	wclosed bool                       // guarded by wmu: conn is closed, fd may be reused
-	hdr     [ws.MaxHeaderSize - 2]byte // read loop scratch
+	hdr [ws.MaxHeaderSize - 2]byte // read loop scratch
+	wmu sync.Mutex                 // serializes writes to conn
 
 	inline InlineRunner // read loop only: RunInline's, to run once OnMessage returned
 
@@ -71,11 +74,9 @@ const (
 )
 
 // wsSource feeds the read buffer: first the bytes the client sent right
-// behind the handshake, then the connection.
-type wsSource struct {
-	c   *wsConn
-	pre []byte
-}
+// behind the handshake, then the connection. A conversion of the wsConn,
+// so that it costs no field.
+type wsSource wsConn
 
 func (r *wsSource) Read(p []byte) (int, error) {
 	if len(r.pre) > 0 {
@@ -85,7 +86,7 @@ func (r *wsSource) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	c := r.c
+	c := (*wsConn)(r)
 	n, err := c.conn.Read(p)
 	// The idle deadline of awaitFrame stays set while the loop reads (so
 	// that it is not set and cleared per frame), but only a wait for a new
@@ -93,7 +94,7 @@ func (r *wsSource) Read(p []byte) (int, error) {
 	// without it. The closeReq checks around clearing it are awaitFrame's
 	// (requestClose sets closeReq, then a past deadline).
 	for n == 0 && !c.timedRead && errors.Is(err, os.ErrDeadlineExceeded) && !c.closeReq.Load() {
-		c.idleDeadline = time.Time{}
+		c.idleUntil = 0
 		_ = c.conn.SetReadDeadline(time.Time{})
 		if c.closeReq.Load() {
 			break
@@ -160,13 +161,12 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		srv.log.Debug("engineio: websocket upgrade failed", "err", err)
 		return nil, false
 	}
-	c := &wsConn{srv: srv, conn: conn, fd: connFD(conn), epfd: -1}
-	c.src.c = c
+	c := &wsConn{srv: srv, conn: conn, fd: int32(connFD(conn)), epfd: -1}
 	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
 		pre, _ := rw.Reader.Peek(n)
-		c.src.pre = bytes.Clone(pre)
+		c.pre = bytes.Clone(pre)
 	}
-	c.br = getReader(&c.src)
+	c.br = getReader((*wsSource)(c))
 	return c, true
 }
 
@@ -320,6 +320,7 @@ func (c *wsConn) park() bool {
 	}
 	putReader(c.br)
 	c.br = nil
+	c.parked = monoMillis()
 	if c.state.CompareAndSwap(readParking, readParked) {
 		return true // c now belongs to whoever wakes it
 	}
@@ -329,7 +330,7 @@ func (c *wsConn) park() bool {
 }
 
 func (c *wsConn) resumeReader() {
-	c.br = getReader(&c.src)
+	c.br = getReader((*wsSource)(c))
 }
 
 // wake starts the read loop of a parked connection; the poller calls it
@@ -341,6 +342,7 @@ func (c *wsConn) wake() {
 		switch c.state.Load() {
 		case readParked:
 			if c.state.CompareAndSwap(readParked, readRunning) {
+				c.chatty = time.Duration(monoMillis()-c.parked)*time.Millisecond < c.srv.parkAfter
 				c.resumeReader()
 				go c.serve()
 				return
@@ -519,16 +521,30 @@ func (c *wsConn) readLoop() wsEnd {
 }
 
 // parkAfter is how long a read loop waits for the next frame before it
-// parks: a chatty connection keeps its goroutine (parking costs syscalls
-// and a goroutine start per message), an idle one releases it. New
-// servers copy it (Server.parkAfter); tests park after a few milliseconds
-// to exercise parking.
-var parkAfter = time.Second
+// parks, once the connection proved chatty (woken less than parkAfter after
+// it parked): a chatty connection keeps its goroutine (parking costs
+// syscalls and a goroutine start per message), an idle one releases it.
+// Other connections, new ones included, wait parkSoon: after a burst of
+// connections, most go quiet at once, and a second of waiting would keep
+// a goroutine and its stack for each (memory the runtime keeps for good).
+// New servers copy both (Server.parkAfter, parkSoon); tests park after a
+// few milliseconds to exercise parking.
+var (
+	parkAfter = time.Second
+	parkSoon  = 50 * time.Millisecond
+)
+
+// monoBase is the origin of monoMillis.
+var monoBase = time.Now()
+
+// monoMillis is a coarse monotonic clock (it wraps after 49 days, which
+// only makes one parking decision wrong).
+func monoMillis() uint32 { return uint32(time.Since(monoBase).Milliseconds()) }
 
 var errParked = errors.New("engineio: read loop parked")
 
-// awaitFrame waits up to Server.parkAfter for the next frame's first byte, then
-// parks (errParked); with idle set, it parks at once (the poller wakes it
+// awaitFrame waits up to Server.parkAfter (parkSoon unless chatty) for the
+// next frame's first byte, then parks (errParked); with idle set, it parks at once (the poller wakes it
 // at once too if a frame is already there). A nil error with closeReq set
 // means stop reading.
 func (c *wsConn) awaitFrame(idle bool) error {
@@ -547,11 +563,14 @@ func (c *wsConn) awaitFrame(idle bool) error {
 			continue
 		}
 		// The deadline is set again only once half of it has passed: a
-		// chatty connection does not reset a timer twice per frame, and an
-		// idle one parks after between half and all of parkAfter.
-		if now := time.Now(); c.idleDeadline.Sub(now) < c.srv.parkAfter/2 {
-			c.idleDeadline = now.Add(c.srv.parkAfter)
-			_ = c.conn.SetReadDeadline(c.idleDeadline)
+		// chatty connection does not reset a timer twice per frame.
+		wait := c.srv.parkAfter
+		if !c.chatty {
+			wait = min(wait, c.srv.parkSoon)
+		}
+		if now := monoMillis(); c.idleUntil == 0 || time.Duration(int32(c.idleUntil-now))*time.Millisecond < wait/2 {
+			c.idleUntil = now + uint32(wait/time.Millisecond) | 1 // 0 means none
+			_ = c.conn.SetReadDeadline(time.Now().Add(wait))
 		}
 		// requestClose sets closeReq, then a past deadline: seeing closeReq
 		// unset here means that deadline comes after ours, not before.
@@ -564,7 +583,7 @@ func (c *wsConn) awaitFrame(idle bool) error {
 		if !errors.Is(err, os.ErrDeadlineExceeded) || c.closeReq.Load() {
 			return err
 		}
-		c.idleDeadline = time.Time{}
+		c.idleUntil = 0
 		_ = c.conn.SetReadDeadline(time.Time{}) // same ordering argument
 		if c.closeReq.Load() {
 			return nil

@@ -355,3 +355,21 @@ func TestWebSocketSlowFrameBody(t *testing.T) {
 	c.sendText("4again") // and the loop goes on reading, deadline and all
 	c.expectText("4again")
 }
+
+// An inline write that fails on a connection closed meanwhile releases its
+// frames once: a second release would hand the same buffer to two writers.
+func TestInlineWriteFailureReleasesOnce(t *testing.T) {
+	c := &wsConn{fd: 0, wclosed: true}
+	s := &Session{ws: c, state: stateClosed}
+	c.s = s
+	for range 100 {
+		s.writing, s.inWrite = true, true
+		s.writeInline(c, []Packet{{Type: PacketMessage, Data: []byte("x")}})
+		a, b := framesPool.Get().(*frames), framesPool.Get().(*frames)
+		if a == b {
+			t.Fatal("the same frames came out of the pool twice")
+		}
+		framesPool.Put(a)
+		framesPool.Put(b)
+	}
+}

@@ -98,7 +98,7 @@ func (c *wsConn) tryWrite(f *frames) (bool, error) {
 		f.release()
 		return false, net.ErrClosed
 	}
-	n, err := writeNow(c.fd, f.out)
+	n, err := writeNow(int(c.fd), f.out)
 	if err != nil {
 		c.wmu.Unlock()
 		f.release()
@@ -201,13 +201,16 @@ func (s *Session) stopWriterLocked(c *wsConn) bool {
 	return true
 }
 
-// maxSpareQueue bounds the queue array an idle session keeps for reuse.
+// maxSpareQueue bounds the queue array a busy session keeps for reuse.
 const maxSpareQueue = 1024
 
-// recycleLocked keeps pkts' backing array as the next queue's.
+// recycleLocked keeps pkts' backing array as the next queue's while more
+// is queued (a busy session writes batch after batch without allocating);
+// a session whose queue is empty lets it go: most sessions are idle most
+// of the time, and the next Send allocates a small one.
 func (s *Session) recycleLocked(pkts []Packet) {
 	clear(pkts)
-	if s.spare == nil && pkts != nil && cap(pkts) <= maxSpareQueue {
+	if s.spare == nil && pkts != nil && cap(pkts) <= maxSpareQueue && len(s.queue) > 0 {
 		s.spare = pkts[:0]
 	}
 }

@@ -70,7 +70,7 @@ type conn struct {
 	sockets         socketsByNsp    // connected
 	connecting      map[string]bool // namespaces whose middlewares run; nil when none
 	lastConnect     chan struct{}   // closed once the latest CONNECT is handled
-	pendingConnects int             // CONNECTs not handled yet
+	pendingConnects int32           // CONNECTs not handled yet
 	closed          bool
 	connectTimer    *time.Timer // nil once a namespace is joined
 }
@@ -162,7 +162,7 @@ func (c *conn) connect(p *parser.Packet) {
 	}
 	nsp := c.srv.lookup(name, auth)
 	c.mu.Lock()
-	if c.closed || c.pendingConnects >= c.srv.opts.MaxPendingEvents || (nsp != nil && c.connecting[name]) {
+	if c.closed || int(c.pendingConnects) >= c.srv.opts.MaxPendingEvents || (nsp != nil && c.connecting[name]) {
 		c.mu.Unlock()
 		c.sess.CloseWithReason(ReasonForcedServerClose)
 		return
@@ -202,7 +202,11 @@ func (c *conn) connect(p *parser.Packet) {
 		}
 		return
 	}
-	s := newSocket(nsp, c, auth)
+	kept := `{}` // a constant: no allocation for the usual empty auth
+	if len(p.Data) > 0 {
+		kept = string(p.Data)
+	}
+	s := newSocket(nsp, c, kept)
 	s.queue.Push(func() {
 		defer finish()
 		<-prev

@@ -86,7 +86,7 @@ func FuzzRecoveryInput(f *testing.F) {
 			}
 		}
 		waitSockets(1)
-		pid := srv.Of("/").Sockets()[0].pid
+		pid := srv.Of("/").Sockets()[0].privateID()
 		_ = srv.Emit("e", 1)
 		first.onClose(ReasonTransportClose)
 		waitSockets(0)

@@ -1,5 +1,7 @@
 package socketio
 
+import "slices"
+
 // handlerSet holds a socket's event handlers, in registration order per
 // event. A server typically registers a handful per socket, so a short
 // flat list searched linearly (24 bytes a handler) replaces a map of
@@ -44,6 +46,17 @@ func (h *handlerSet) add(name string, fn func(*Event), once bool) {
 		h.once |= 1 << len(h.flat)
 	}
 	h.flat = append(h.flat, flatHandler{name: name, fn: fn})
+}
+
+// trim gives the flat list its exact size: called once the connection
+// handlers, which register most handlers, returned.
+func (h *handlerSet) trim() {
+	switch {
+	case len(h.flat) == 0:
+		h.flat = nil
+	case len(h.flat) < cap(h.flat):
+		h.flat = slices.Clone(h.flat)
+	}
 }
 
 // remove drops every handler of name.

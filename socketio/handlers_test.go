@@ -101,6 +101,34 @@ func TestHandlerSetSwitchToMap(t *testing.T) {
 	}
 }
 
+// trim keeps every handler and its once flag, and frees the spare room.
+func TestHandlerSetTrim(t *testing.T) {
+	var h handlerSet
+	n := 0
+	for i := range 9 {
+		h.add(fmt.Sprint("e", i%3), func(*Event) { n++ }, i == 4)
+	}
+	h.trim()
+	if cap(h.flat) > 9 || len(h.flat) != 9 {
+		t.Fatalf("len %d cap %d after trim", len(h.flat), cap(h.flat))
+	}
+	for range 2 {
+		for _, l := range h.take(nil, "e1") {
+			l.fn(nil)
+		}
+	}
+	if n != 5 { // e1 has handlers 1, 4 (once) and 7
+		t.Fatalf("%d calls, want 5", n)
+	}
+	h.remove("e0")
+	h.remove("e1")
+	h.remove("e2")
+	h.trim()
+	if h.flat != nil {
+		t.Fatal("an empty list keeps its array")
+	}
+}
+
 // Bytes a socket keeps for the nine handlers the bench server registers.
 func BenchmarkHandlerSetNine(b *testing.B) {
 	names := []string{"echo", "join", "leave", "broadcast", "broadcast-except", "sockets", "request", "rooms", "disconnect-me"}

@@ -139,6 +139,9 @@ func (n *Namespace) connect(s *Socket) {
 	for _, fn := range onConn {
 		fn(s)
 	}
+	s.mu.Lock()
+	s.handlers.trim() // handlers registered from now on grow it again
+	s.mu.Unlock()
 }
 
 // runMiddleware turns a panic into a refusal, so that the socket does not
@@ -158,8 +161,8 @@ func runMiddleware(mw func(*Socket) error, s *Socket) (err error) {
 func (n *Namespace) register(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
-	if s.pid != "" {
-		n.byPID[s.pid] = s
+	if pid := s.privateID(); pid != "" {
+		n.byPID[pid] = s
 	}
 	n.mu.Unlock()
 }
@@ -171,8 +174,8 @@ func (n *Namespace) removeSocket(s *Socket) {
 		return
 	}
 	delete(n.sockets, s.id)
-	if n.byPID[s.pid] == s {
-		delete(n.byPID, s.pid)
+	if pid := s.privateID(); pid != "" && n.byPID[pid] == s {
+		delete(n.byPID, pid)
 	}
 	empty := len(n.sockets) == 0
 	n.mu.Unlock()

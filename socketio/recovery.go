@@ -114,23 +114,26 @@ func (n *Namespace) startSession(s *Socket) *restored {
 	if n.srv.opts.ConnectionStateRecovery == nil {
 		return nil
 	}
+	s.mu.Lock()
+	s.rec = &recoveryState{}
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), recoveryTimeout)
 	defer cancel()
 	rec, _ := n.adapter.(adapter.Recoverer)
-	if pid, offset, ok := recoveryAuth(s.auth); ok {
+	if pid, offset, ok := recoveryAuth(json.RawMessage(s.auth)); ok {
 		r, err := n.restore(ctx, s, rec, pid, offset)
 		if err == nil {
 			return r
 		}
 		n.srv.log.Debug("socketio: session not recovered", "nsp", n.name, "err", err)
 	}
-	s.pid = newID()
+	s.rec.pid = newID()
 	if rec != nil {
 		off, err := rec.Offset(ctx)
 		if err != nil {
 			n.srv.log.Warn("socketio: adapter offset unavailable", "nsp", n.name, "err", err)
 		}
-		s.baseOffset = off
+		s.rec.baseOffset = off
 	}
 	return nil
 }
@@ -144,11 +147,11 @@ func (n *Namespace) restore(ctx context.Context, s *Socket, rec adapter.Recovere
 	if sess == nil {
 		return nil, errNotRecovered
 	}
-	s.id, s.pid, s.baseOffset = sess.SID, sess.PID, sess.Offset
+	s.id, s.rec.pid, s.rec.baseOffset = sess.SID, sess.PID, sess.Offset
 	s.mu.Lock()
 	s.data = sess.Data
 	s.recovered = true
-	s.held = &heldDeliveries{}
+	s.rec.held = &heldDeliveries{}
 	s.mu.Unlock()
 	// From here live broadcasts to the rooms are held (see Deliver).
 	s.Join(append(sess.Rooms, s.id)...)
@@ -163,7 +166,7 @@ func (n *Namespace) restore(ctx context.Context, s *Socket, rec adapter.Recovere
 		more, err := rec.Replay(ctx, from, sess.Rooms)
 		if err != nil {
 			s.mu.Lock()
-			s.held, s.recovered, s.data = nil, false, nil
+			s.rec.held, s.recovered, s.data = nil, false, nil
 			s.mu.Unlock()
 			n.adapter.DelAll(s.id)
 			s.id = newID()
@@ -194,7 +197,7 @@ func (n *Namespace) takeOver(ctx context.Context, pid string) {
 	n.srv.log.Debug("socketio: closing the previous connection of a recovering client", "sid", old.id, "nsp", n.name)
 	old.conn.sess.Abort(ReasonTransportClose)
 	select {
-	case <-old.wait(&old.closed):
+	case <-old.wait(sigClosed):
 	case <-ctx.Done():
 	}
 }
@@ -212,13 +215,13 @@ func (s *Socket) sendMissed(r *restored) bool {
 	}
 	for {
 		s.mu.Lock()
-		h := s.held
+		h := s.rec.held
 		if h == nil { // closed meanwhile
 			s.mu.Unlock()
 			return false
 		}
 		if h.overflow {
-			s.held = nil
+			s.rec.held = nil
 			s.mu.Unlock()
 			s.nsp.srv.log.Warn("socketio: too many events during recovery, closing", "sid", s.id, "nsp", s.nsp.name)
 			s.conn.sess.CloseWithReason(ReasonForcedServerClose)
@@ -227,15 +230,15 @@ func (s *Socket) sendMissed(r *restored) bool {
 		list := h.list
 		h.list = nil
 		if len(list) == 0 {
-			s.held = nil
+			s.rec.held = nil
 			s.state = stateConnected
 			if len(r.sent) > 0 {
-				s.replayed = r.sent
+				s.rec.replayed = r.sent
 			}
 			s.mu.Unlock()
 			return true
 		}
-		listeners := s.anyOut
+		listeners := s.cbs().anyOut
 		s.mu.Unlock()
 		for _, d := range list {
 			if r.sent[adapter.PacketOffset(d.p.pkt)] {
@@ -257,10 +260,10 @@ func (s *Socket) replayedLocked(p *prepared) bool {
 	if offset == "" {
 		return false // not stored: never replayed
 	}
-	if s.replayed[offset] {
+	if s.rec.replayed[offset] {
 		return true
 	}
-	s.replayed = nil
+	s.rec.replayed = nil
 	return false
 }
 
@@ -286,26 +289,27 @@ func (s *Socket) sendPatiently(msgs []engineio.Message, deadline time.Time) bool
 
 // holdLocked keeps a live delivery of a socket being restored; s.mu is held.
 func (s *Socket) holdLocked(p *prepared, flags adapter.Flags) bool {
-	if len(s.held.list) >= maxHeldDeliveries {
-		s.held.overflow = true
+	h := s.rec.held
+	if len(h.list) >= maxHeldDeliveries {
+		h.overflow = true
 		return false
 	}
-	s.held.list = append(s.held.list, heldDelivery{p, flags})
+	h.list = append(h.list, heldDelivery{p, flags})
 	return true
 }
 
 // persist keeps the session of a socket closed for reason, when recovery
 // is on and the reason allows it.
 func (s *Socket) persist(reason string) {
-	if s.nsp.srv.opts.ConnectionStateRecovery == nil || !recoverableReasons[reason] {
+	if s.nsp.srv.opts.ConnectionStateRecovery == nil || s.rec == nil || !recoverableReasons[reason] {
 		return
 	}
 	s.nsp.adapter.PersistSession(&adapter.Session{
 		SID:    s.id,
-		PID:    s.pid,
+		PID:    s.privateID(),
 		Rooms:  s.Rooms(),
 		Data:   s.Data(),
-		Offset: s.baseOffset,
+		Offset: s.rec.baseOffset,
 	})
 }
 
@@ -313,9 +317,9 @@ func (s *Socket) persist(reason string) {
 func (s *Socket) connectReply() json.RawMessage {
 	b := append(make([]byte, 0, 64), `{"sid":`...)
 	b, _ = parser.AppendMarshal(b, s.id)
-	if s.pid != "" {
+	if pid := s.privateID(); pid != "" {
 		b = append(b, `,"pid":`...)
-		b, _ = parser.AppendMarshal(b, s.pid)
+		b, _ = parser.AppendMarshal(b, pid)
 	}
 	return append(b, '}')
 }

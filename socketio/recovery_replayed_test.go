@@ -17,7 +17,7 @@ func TestRecoveredSocketDropsReplayedDeliveries(t *testing.T) {
 		}
 		return encode(p)
 	}
-	s := &Socket{replayed: map[string]bool{"1": true, "2": true}}
+	s := &Socket{rec: &recoveryState{replayed: map[string]bool{"1": true, "2": true}}}
 	for _, step := range []struct {
 		p    *prepared
 		drop bool
@@ -31,7 +31,7 @@ func TestRecoveredSocketDropsReplayedDeliveries(t *testing.T) {
 			t.Fatalf("%s: dropped %v, want %v", step.p.msgs[0].Data, got, step.drop)
 		}
 	}
-	if s.replayed != nil {
+	if s.rec.replayed != nil {
 		t.Fatal("the check did not end")
 	}
 }

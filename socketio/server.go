@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/seed9706/socketio/engineio"
+	"github.com/seed9706/socketio/internal/taskqueue"
 )
 
 // Server is a Socket.IO server, an http.Handler to mount at its Path
@@ -21,7 +22,8 @@ type Server struct {
 	log    *slog.Logger
 	engine *engineio.Server
 	root   *Namespace
-	client *clientFiles // nil: the client bundle is not served
+	client *clientFiles     // nil: the client bundle is not served
+	tasks  taskqueue.Config // shared by the sockets' handler queues
 
 	mu             sync.RWMutex
 	nsps           map[string]*Namespace
@@ -33,9 +35,13 @@ type Server struct {
 // NewServer returns a server; nil options mean the JS defaults.
 func NewServer(opts *ServerOptions) *Server {
 	o := opts.withDefaults()
-	srv := &Server{opts: o, log: o.Logger, nsps: make(map[string]*Namespace)}
+	srv := &Server{opts: o, log: o.Logger, nsps: make(map[string]*Namespace),
+		tasks: taskqueue.Config{Max: o.MaxPendingEvents, Log: o.Logger, PanicMsg: "socketio: handler panicked"}}
 	srv.client = newClientFiles(o.Path, o.ServeClient)
 	srv.engine = engineio.NewServer((*engineHandler)(srv), o.engineOptions())
+	// The broadcasts of a run of a socket's handlers go out together: one
+	// write per client for all of them (the engine's flusher).
+	srv.tasks.OnBusy, srv.tasks.OnIdle = srv.engine.Cork, srv.engine.Uncork
 	srv.root = srv.Of("/")
 	return srv
 }
@@ -194,7 +200,7 @@ func (srv *Server) Close(ctx context.Context) error {
 	var errs []error
 	for _, s := range sockets {
 		select {
-		case <-s.wait(&s.finished):
+		case <-s.wait(sigFinished):
 			continue
 		case <-ctx.Done():
 			// Close the rest anyway: handlers still running are not waited for.

@@ -216,7 +216,7 @@ func TestJoinAfterDisconnectLeavesNoRoom(t *testing.T) {
 	c.Connect("/", "")
 	s := <-sockets
 	c.Send(`41`)
-	<-s.wait(&s.closed)
+	<-s.wait(sigClosed)
 	s.Join("late")
 	if ids, _ := srv.Of("/").Adapter().Sockets(context.Background(), []string{"late"}); len(ids) != 0 {
 		t.Fatalf("room late has %v", ids)
@@ -684,7 +684,7 @@ func TestOperatorWrappers(t *testing.T) {
 	_ = nsp.DisconnectSockets(true)
 	c1.Expect(`41`)
 	c1.ExpectClose()
-	<-s1.wait(&s1.closed) // after the "x" event was dispatched
+	<-s1.wait(sigClosed) // after the "x" event was dispatched
 	mu.Lock()
 	defer mu.Unlock()
 	if calls != 0 {

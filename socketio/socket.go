@@ -22,7 +22,7 @@ import (
 // the auth payload of its CONNECT packet (JS socket.handshake).
 type Handshake = adapter.Handshake
 
-type socketState int
+type socketState uint8
 
 const (
 	stateConnecting socketState = iota // middlewares running
@@ -41,37 +41,53 @@ type Socket struct {
 	conn   *conn
 	hs     atomic.Pointer[Handshake] // built on first use: most sockets never need it
 	issued int64                     // creation time, Unix milliseconds
-	auth   json.RawMessage           // CONNECT payload
+	auth   string                    // CONNECT payload (a copy: the message can go)
 	queue  taskqueue.Queue[*parser.Packet]
-	// Connection state recovery, set on the task goroutine before the
-	// socket is connected: private id, offset of the session start.
+	// rec is the connection state recovery of the socket, nil when the
+	// server does not recover sessions; set on the task goroutine before
+	// the socket is connected.
+	rec *recoveryState
+
+	mu            sync.Mutex
+	sigCh         [2]chan struct{} // by signal, made on demand (see wait)
+	state         socketState
+	disconnecting bool  // Disconnect or a close task is under way
+	fired         uint8 // bit i: signal i fired
+	recovered     bool
+	data          any
+	handlers      handlerSet
+	cb            *callbacks // nil until one is registered
+	acks          map[uint64]func(*parser.Packet)
+}
+
+// recoveryState is what a socket of a server with connection state
+// recovery keeps for it (most servers have none: a pointer, not fields).
+type recoveryState struct {
+	// Set on the task goroutine before the socket is connected: private
+	// id, offset of the session start.
 	pid        string
 	baseOffset string
-
-	mu              sync.Mutex
-	closed          signal // the socket is disconnected
-	finished        signal // its disconnect handlers returned
-	state           socketState
-	disconnecting   bool // Disconnect or a close task is under way
-	data            any
-	handlers        handlerSet
-	anyIn           []func(*Event)
-	anyOut          []func(*Event)
-	packetMW        []func(*Event) error
-	onError         []func(error)
-	onDisconnecting []func(reason string)
-	onDisconnect    []func(reason string)
-	acks            map[uint64]func(*parser.Packet)
-	recovered       bool
-	held            *heldDeliveries // non-nil while the socket is being restored
-	// replayed holds the offsets sent during the recovery, until the first
-	// live delivery of another offset: an adapter may deliver a packet live
-	// after the replay carried it (a Redis Streams reader that lags behind
-	// the stream, or a broadcast stored before its local delivery).
+	held       *heldDeliveries // guarded by Socket.mu: non-nil while the socket is being restored
+	// replayed, guarded by Socket.mu, holds the offsets sent during the
+	// recovery, until the first live delivery of another offset: an
+	// adapter may deliver a packet live after the replay carried it (a
+	// Redis Streams reader that lags behind the stream, or a broadcast
+	// stored before its local delivery).
 	replayed map[string]bool
 }
 
-func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
+// privateID is the recovery private id, "" without recovery.
+func (s *Socket) privateID() string {
+	if s.rec == nil {
+		return ""
+	}
+	return s.rec.pid
+}
+
+// restoringLocked reports whether the socket is being restored; s.mu is held.
+func (s *Socket) restoringLocked() bool { return s.rec != nil && s.rec.held != nil }
+
+func newSocket(nsp *Namespace, c *conn, auth string) *Socket {
 	s := &Socket{
 		id:     newID(),
 		nsp:    nsp,
@@ -79,10 +95,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage) *Socket {
 		issued: time.Now().UnixMilli(),
 		auth:   auth,
 	}
-	s.queue.Init(nsp.srv.opts.MaxPendingEvents, s.dispatch, nsp.srv.log, "socketio: handler panicked")
-	// The broadcasts of a run of handlers go out together: one write per
-	// client for all of them (engineio flusher).
-	s.queue.SetHooks(nsp.srv.engine.Cork, nsp.srv.engine.Uncork)
+	s.queue.Init(&nsp.srv.tasks, s.dispatch)
 	return s
 }
 
@@ -94,12 +107,12 @@ func newID() string {
 	return base64.URLEncoding.EncodeToString(b[:])
 }
 
-func newHandshake(c *conn, issued int64, auth json.RawMessage) *Handshake {
+func newHandshake(c *conn, issued int64, auth string) *Handshake {
 	h := &Handshake{
 		// JavaScript's Date.toString in UTC.
 		Time:   time.UnixMilli(issued).UTC().Format("Mon Jan 02 2006 15:04:05") + " GMT+0000 (Coordinated Universal Time)",
 		Issued: issued,
-		Auth:   auth,
+		Auth:   json.RawMessage(auth),
 	}
 	if r := c.sess.Request(); r != nil {
 		h.Headers = r.Header.Clone()
@@ -197,14 +210,17 @@ func (s *Socket) Off(event string) {
 // handlers of the event.
 func (s *Socket) OnAny(handler func(*Event)) {
 	s.mu.Lock()
-	s.anyIn = append(s.anyIn, handler)
+	cb := s.cbForWrite()
+	cb.anyIn = append(cb.anyIn, handler)
 	s.mu.Unlock()
 }
 
 // OffAny removes every OnAny handler.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyIn = nil
+	if s.cb != nil {
+		s.cb.anyIn = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -213,14 +229,17 @@ func (s *Socket) OffAny() {
 // the sender's goroutine and must not block.
 func (s *Socket) OnAnyOutgoing(handler func(*Event)) {
 	s.mu.Lock()
-	s.anyOut = append(s.anyOut, handler)
+	cb := s.cbForWrite()
+	cb.anyOut = append(cb.anyOut, handler)
 	s.mu.Unlock()
 }
 
 // OffAnyOutgoing removes every OnAnyOutgoing handler.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
-	s.anyOut = nil
+	if s.cb != nil {
+		s.cb.anyOut = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -228,7 +247,8 @@ func (s *Socket) OffAnyOutgoing() {
 // handler; an error drops the event and is passed to the OnError handlers.
 func (s *Socket) Use(mw func(*Event) error) {
 	s.mu.Lock()
-	s.packetMW = append(s.packetMW, mw)
+	cb := s.cbForWrite()
+	cb.packetMW = append(cb.packetMW, mw)
 	s.mu.Unlock()
 }
 
@@ -237,7 +257,8 @@ func (s *Socket) Use(mw func(*Event) error) {
 // then closed). It runs in the socket's handler order.
 func (s *Socket) OnError(handler func(error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, handler)
+	cb := s.cbForWrite()
+	cb.onError = append(cb.onError, handler)
 	s.mu.Unlock()
 }
 
@@ -245,7 +266,8 @@ func (s *Socket) OnError(handler func(error)) {
 // disconnect, while Rooms still returns its rooms, with the reason.
 func (s *Socket) OnDisconnecting(handler func(reason string)) {
 	s.mu.Lock()
-	s.onDisconnecting = append(s.onDisconnecting, handler)
+	cb := s.cbForWrite()
+	cb.onDisconnecting = append(cb.onDisconnecting, handler)
 	s.mu.Unlock()
 }
 
@@ -253,7 +275,8 @@ func (s *Socket) OnDisconnecting(handler func(reason string)) {
 // with the reason (one of the Reason* constants).
 func (s *Socket) OnDisconnect(handler func(reason string)) {
 	s.mu.Lock()
-	s.onDisconnect = append(s.onDisconnect, handler)
+	cb := s.cbForWrite()
+	cb.onDisconnect = append(cb.onDisconnect, handler)
 	s.mu.Unlock()
 }
 
@@ -310,7 +333,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 	case <-ctx.Done():
 		s.dropAck(p.ID)
 		return nil, ctxError(ctx)
-	case <-s.wait(&s.closed):
+	case <-s.wait(sigClosed):
 		return nil, ErrDisconnected
 	}
 }
@@ -444,7 +467,7 @@ func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
 
 func (s *Socket) notifyOutgoing(p *parser.Packet, name string) {
 	s.mu.Lock()
-	listeners := s.anyOut
+	listeners := s.cbs().anyOut
 	s.mu.Unlock()
 	if len(listeners) == 0 {
 		return
@@ -501,7 +524,7 @@ func (s *Socket) dispatch(p *parser.Packet) {
 		s.mu.Unlock()
 		return
 	}
-	mws, anyIn := s.packetMW, s.anyIn
+	mws, anyIn := s.cbs().packetMW, s.cbs().anyIn
 	var buf [4]listener // a copy: the set may change while they run
 	list := s.handlers.take(buf[:0], name)
 	s.mu.Unlock()
@@ -521,7 +544,7 @@ func (s *Socket) dispatch(p *parser.Packet) {
 
 func (s *Socket) emitError(err error) {
 	s.mu.Lock()
-	handlers := s.onError
+	handlers := s.cbs().onError
 	s.mu.Unlock()
 	for _, fn := range handlers {
 		fn(err)
@@ -541,12 +564,14 @@ func (s *Socket) close(reason string) {
 		s.mu.Unlock()
 		return
 	}
-	defer s.fire(&s.finished)
+	defer s.fire(sigFinished)
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
 	s.disconnecting = true
-	s.held = nil
-	onDisconnecting := s.onDisconnecting
+	if s.rec != nil {
+		s.rec.held = nil
+	}
+	onDisconnecting := s.cbs().onDisconnecting
 	s.mu.Unlock()
 
 	if wasConnected {
@@ -558,14 +583,14 @@ func (s *Socket) close(reason string) {
 	s.mu.Lock()
 	s.state = stateClosed
 	s.acks = nil
-	onDisconnect := s.onDisconnect
+	onDisconnect := s.cbs().onDisconnect
 	s.mu.Unlock()
 	// Rooms are left after the state change: a racing Join sees it and
 	// cleans up after itself.
 	s.nsp.adapter.DelAll(s.id)
 	s.nsp.removeSocket(s)
 	s.conn.removeSocket(s)
-	s.fire(&s.closed)
+	s.fire(sigClosed)
 	if wasConnected {
 		s.nsp.srv.log.Debug("socketio: socket disconnected", "sid", s.id, "nsp", s.nsp.name, "reason", reason)
 		for _, fn := range onDisconnect {
@@ -574,31 +599,63 @@ func (s *Socket) close(reason string) {
 	}
 }
 
-// signal is a one-time event of a socket with a channel made only when
-// someone waits for it (most sockets close with no one waiting).
-type signal struct {
-	ch    chan struct{}
-	fired bool
+// callbacks are the socket's handlers other than its event handlers,
+// allocated on first registration.
+type callbacks struct {
+	anyIn           []func(*Event)
+	anyOut          []func(*Event)
+	packetMW        []func(*Event) error
+	onError         []func(error)
+	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason string)
 }
+
+var noCallbacks callbacks // read only
+
+// cbs returns the callbacks for reading; s.mu must be held.
+func (s *Socket) cbs() *callbacks {
+	if s.cb == nil {
+		return &noCallbacks
+	}
+	return s.cb
+}
+
+// cbForWrite returns the callbacks, allocating them; s.mu must be held.
+func (s *Socket) cbForWrite() *callbacks {
+	if s.cb == nil {
+		s.cb = new(callbacks)
+	}
+	return s.cb
+}
+
+// A signal is a one-time event of a socket (sigClosed, sigFinished) with a
+// channel made only when someone waits for it: most sockets close with no
+// one waiting.
+type signal uint8
+
+const (
+	sigClosed   signal = iota // the socket is disconnected
+	sigFinished               // its disconnect handlers returned
+)
 
 // wait returns a channel closed once sig fired.
-func (s *Socket) wait(sig *signal) <-chan struct{} {
+func (s *Socket) wait(sig signal) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sig.ch == nil {
-		if sig.fired {
+	if s.sigCh[sig] == nil {
+		if s.fired&(1<<sig) != 0 {
 			return closedChan
 		}
-		sig.ch = make(chan struct{})
+		s.sigCh[sig] = make(chan struct{})
 	}
-	return sig.ch
+	return s.sigCh[sig]
 }
 
-func (s *Socket) fire(sig *signal) {
+func (s *Socket) fire(sig signal) {
 	s.mu.Lock()
-	sig.fired = true
-	if sig.ch != nil {
-		close(sig.ch)
+	s.fired |= 1 << sig
+	if s.sigCh[sig] != nil {
+		close(s.sigCh[sig])
 	}
 	s.mu.Unlock()
 }
@@ -619,7 +676,7 @@ func (a *adapterSocket) Connected() bool {
 	s := a.s()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state == stateConnected || s.held != nil
+	return s.state == stateConnected || s.restoringLocked()
 }
 func (a *adapterSocket) Join(rooms ...string)  { a.s().Join(rooms...) }
 func (a *adapterSocket) Leave(rooms ...string) { a.s().Leave(rooms...) }
@@ -632,16 +689,16 @@ func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 	s := a.s()
 	pp := p.(*prepared)
 	s.mu.Lock()
-	if s.held != nil {
+	if s.restoringLocked() {
 		ok := s.holdLocked(pp, flags)
 		s.mu.Unlock()
 		return ok
 	}
-	if s.replayed != nil && s.replayedLocked(pp) {
+	if s.rec != nil && s.rec.replayed != nil && s.replayedLocked(pp) {
 		s.mu.Unlock()
 		return true
 	}
-	connected, listeners := s.state == stateConnected, s.anyOut
+	connected, listeners := s.state == stateConnected, s.cbs().anyOut
 	s.mu.Unlock()
 	if !connected {
 		return false

@@ -31,22 +31,31 @@ type task[T any] struct {
 	fn func()
 }
 
+// Config is what the queues of one owner share (a server's sockets): the
+// PushWait bound (max tasks pending), and the logger and message with
+// which a task's panic is logged. It must not change once in use.
+type Config struct {
+	Max      int
+	Log      *slog.Logger
+	PanicMsg string
+	// Optional: called by a runner, on its goroutine and outside the
+	// queue's lock, when it starts on tasks after being idle (OnBusy) and
+	// once it has run every task queued (OnIdle): calls alternate, busy
+	// first.
+	OnBusy, OnIdle func()
+}
+
 // Queue runs tasks in order. The zero Queue is not usable: call Init.
 type Queue[T any] struct {
-	log      *slog.Logger
-	panicMsg string
-	max      int     // bound for PushWait
-	handle   func(T) // runs a value task
-	onBusy   func()  // optional: the runner starts on tasks after being idle
-	onIdle   func()  // optional: the runner ran every task (before lingering)
+	cfg    *Config
+	handle func(T) // runs a value task
 
 	mu        sync.Mutex
-	space     sync.Cond // signalled when a task is taken, broadcast by WakeOn
+	space     *sync.Cond // signalled when a task is taken, broadcast by WakeOn; made by the first wait (rare)
 	tasks     []task[T]
 	running   bool
-	idle      bool          // the runner lingers, waiting on wake
-	lingering *lingerer     // the lingering runner's, while idle
-	wake      chan struct{} // capacity 1; sent to, under mu, only while idle; nil otherwise
+	idle      bool      // the runner lingers, waiting on lingering.wake
+	lingering *lingerer // the lingering runner's, while idle; nil otherwise
 }
 
 // lingerer is what a lingering runner waits on; it returns to the pool
@@ -63,18 +72,10 @@ var lingerers = sync.Pool{New: func() any {
 	return &lingerer{wake: make(chan struct{}, 1), timer: t}
 }}
 
-// Init sets the PushWait bound (max tasks pending), the handler of value
-// tasks, and the logger and message with which a task's panic is logged.
-func (q *Queue[T]) Init(max int, handle func(T), log *slog.Logger, panicMsg string) {
-	q.max, q.handle, q.log, q.panicMsg = max, handle, log, panicMsg
-	q.space.L = &q.mu
+// Init sets the shared configuration and the handler of value tasks.
+func (q *Queue[T]) Init(cfg *Config, handle func(T)) {
+	q.cfg, q.handle = cfg, handle
 }
-
-// SetHooks sets functions the runner calls, on its goroutine and outside
-// the queue's lock, when it starts on tasks after being idle (busy) and
-// once it has run every task queued (idle): calls alternate, busy first.
-// Call it after Init, before the first Push.
-func (q *Queue[T]) SetHooks(busy, idle func()) { q.onBusy, q.onIdle = busy, idle }
 
 // Push queues fn whatever the queue length (internal tasks: connect, close),
 // so it never blocks, even when called from a running task.
@@ -90,9 +91,12 @@ func (q *Queue[T]) Push(fn func()) {
 func (q *Queue[T]) PushWait(ctx context.Context, v T) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.tasks) >= q.max {
+	for len(q.tasks) >= q.cfg.Max {
 		if ctx.Err() != nil {
 			return false
+		}
+		if q.space == nil {
+			q.space = sync.NewCond(&q.mu)
 		}
 		q.space.Wait()
 	}
@@ -104,7 +108,9 @@ func (q *Queue[T]) PushWait(ctx context.Context, v T) bool {
 func (q *Queue[T]) WakeOn(ctx context.Context) {
 	context.AfterFunc(ctx, func() {
 		q.mu.Lock()
-		q.space.Broadcast()
+		if q.space != nil { // else no PushWait waits
+			q.space.Broadcast()
+		}
 		q.mu.Unlock()
 	})
 }
@@ -114,7 +120,7 @@ func (q *Queue[T]) addLocked(t task[T]) {
 	switch {
 	case q.idle:
 		q.idle = false
-		q.wake <- struct{}{} // never blocks: one send per idle period
+		q.lingering.wake <- struct{}{} // never blocks: one send per idle period
 	case !q.running:
 		q.running = true
 		go q.run()
@@ -132,8 +138,8 @@ func (q *Queue[T]) Claim(v T) bool {
 	switch {
 	case q.idle: // the lingering runner exits when woken, leaving the role to the caller
 		q.lingering.stolen = true
-		q.wake <- struct{}{} // never blocks: one send per idle period
-		q.idle, q.wake, q.lingering = false, nil, nil
+		q.lingering.wake <- struct{}{} // never blocks: one send per idle period
+		q.idle, q.lingering = false, nil
 	case q.running:
 		return false
 	}
@@ -164,14 +170,14 @@ func (q *Queue[T]) runTasks(linger bool) {
 		if len(q.tasks) == 0 && busy {
 			busy = false
 			q.mu.Unlock()
-			q.onIdle()
+			q.cfg.OnIdle()
 			q.mu.Lock()
 			continue
 		}
-		if len(q.tasks) > 0 && !busy && q.onBusy != nil {
+		if len(q.tasks) > 0 && !busy && q.cfg.OnBusy != nil {
 			busy = true
 			q.mu.Unlock()
-			q.onBusy()
+			q.cfg.OnBusy()
 			q.mu.Lock()
 		}
 		if len(q.tasks) == 0 {
@@ -195,7 +201,9 @@ func (q *Queue[T]) runTasks(linger bool) {
 		} else {
 			q.tasks = q.tasks[1:]
 		}
-		q.space.Signal()
+		if q.space != nil {
+			q.space.Signal()
+		}
 		q.mu.Unlock()
 		q.call(t)
 		q.mu.Lock()
@@ -214,7 +222,7 @@ const (
 func (q *Queue[T]) lingerLocked() int {
 	l := lingerers.Get().(*lingerer)
 	l.timer.Reset(Linger)
-	q.wake, q.idle, q.lingering = l.wake, true, l
+	q.idle, q.lingering = true, l
 	q.mu.Unlock()
 	select {
 	case <-l.wake:
@@ -231,7 +239,7 @@ func (q *Queue[T]) lingerLocked() int {
 		q.idle = false
 	}
 	if got != lingerStolen {
-		q.wake, q.lingering = nil, nil // no push sends once idle is false
+		q.lingering = nil // no push sends once idle is false
 	}
 	// A wake-up may still be in the channel if the timer won the select;
 	// drop it so that the next user waits.
@@ -248,7 +256,7 @@ func (q *Queue[T]) lingerLocked() int {
 func (q *Queue[T]) call(t task[T]) {
 	defer func() {
 		if r := recover(); r != nil {
-			q.log.Error(q.panicMsg, "panic", r)
+			q.cfg.Log.Error(q.cfg.PanicMsg, "panic", r)
 		}
 	}()
 	if t.fn != nil {

@@ -25,7 +25,7 @@ type recorder struct {
 
 func newRecorder(max int, log *slog.Logger) *recorder {
 	r := &recorder{}
-	r.Init(max, r.add, log, "test: task panicked")
+	r.Init(&Config{Max: max, Log: log, PanicMsg: "test: task panicked"}, r.add)
 	return r
 }
 
@@ -152,13 +152,13 @@ func TestHooksBracketRuns(t *testing.T) {
 		mu.Unlock()
 	}
 	q := &Queue[string]{}
-	q.Init(100, func(v string) {
+	q.Init(&Config{Max: 100, Log: slog.New(slog.DiscardHandler), PanicMsg: "test: task panicked",
+		OnBusy: func() { log("busy") }, OnIdle: func() { log("idle") }}, func(v string) {
 		if v == "panic" {
 			panic("boom")
 		}
 		log(v)
-	}, slog.New(slog.DiscardHandler), "test: task panicked")
-	q.SetHooks(func() { log("busy") }, func() { log("idle") })
+	})
 
 	release := make(chan struct{})
 	q.Push(func() { <-release; log("first") }) // holds the runner while more queue up
@@ -206,11 +206,11 @@ func TestSharedLingerers(t *testing.T) {
 		}
 		r.mu.Lock()
 		r.Queue.mu.Lock()
-		wake := r.wake
+		kept := r.lingering
 		r.Queue.mu.Unlock()
 		r.mu.Unlock()
-		if wake != nil {
-			t.Fatalf("idle queue %d keeps a wake-up channel", i)
+		if kept != nil {
+			t.Fatalf("idle queue %d keeps a lingerer", i)
 		}
 	}
 }
@@ -220,12 +220,12 @@ func TestSharedLingerers(t *testing.T) {
 func BenchmarkIdleQueueRetained(b *testing.B) {
 	var ms0, ms1 runtime.MemStats
 	qs := make([]*Queue[int], b.N)
-	log, handle, task := slog.New(slog.DiscardHandler), func(int) {}, func() {}
+	cfg, handle, task := &Config{Max: 4, Log: slog.New(slog.DiscardHandler)}, func(int) {}, func() {}
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
 	for i := range qs {
 		qs[i] = new(Queue[int])
-		qs[i].Init(4, handle, log, "")
+		qs[i].Init(cfg, handle)
 		qs[i].Push(task)
 		if i%100 == 99 || i == len(qs)-1 { // in batches: exited goroutines are reused, not counted
 			for _, q := range qs[i/100*100 : i+1] {
@@ -248,7 +248,8 @@ func TestClaim(t *testing.T) {
 	r := newRecorder(100, slog.New(slog.DiscardHandler))
 	var mu sync.Mutex
 	busy := 0
-	r.SetHooks(func() { mu.Lock(); busy++; mu.Unlock() }, func() { mu.Lock(); busy--; mu.Unlock() })
+	r.cfg.OnBusy = func() { mu.Lock(); busy++; mu.Unlock() }
+	r.cfg.OnIdle = func() { mu.Lock(); busy--; mu.Unlock() }
 
 	if !r.Claim(1) { // no runner
 		t.Fatal("Claim on an idle queue failed")
@@ -310,7 +311,7 @@ func TestClaimConcurrent(t *testing.T) {
 	seen := map[int]int{}
 	next := map[int]int{}
 	q := &Queue[int]{}
-	q.Init(1000, func(v int) {
+	q.Init(&Config{Max: 1000, Log: slog.New(slog.DiscardHandler), PanicMsg: "test: task panicked"}, func(v int) {
 		mu.Lock()
 		defer mu.Unlock()
 		g, i := v/100000, v%100000
@@ -319,7 +320,7 @@ func TestClaimConcurrent(t *testing.T) {
 		}
 		next[g] = i + 1
 		seen[v]++
-	}, slog.New(slog.DiscardHandler), "test: task panicked")
+	})
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
