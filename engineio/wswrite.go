@@ -169,6 +169,9 @@ func (s *Session) writeInline(c *wsConn, pkts []Packet) {
 	case s.ws != c || s.state == stateClosed: // closed meanwhile: the rest is dropped, as the queue was
 		s.writing, s.inWrite = false, false
 		s.mu.Unlock()
+		if err != nil {
+			return // tryWrite released f already
+		}
 		if f.locked {
 			c.wmu.Unlock()
 		}
