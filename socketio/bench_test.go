@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
+
 	"github.com/seed9706/socketio/engineio"
 )
 
@@ -31,7 +33,7 @@ type sinkSession struct {
 var sinkRequest = httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=websocket", nil)
 
 func (s *sinkSession) ID() string             { return "sink" }
-func (s *sinkSession) Request() *http.Request { return sinkRequest }
+func (s *sinkSession) Request() *http.Request { return sinkRequest.Clone(context.Background()) }
 func (s *sinkSession) Transport() string      { return "websocket" }
 func (s *sinkSession) Close()                 {}
 func (s *sinkSession) CloseWithReason(string) {}
@@ -281,6 +283,60 @@ func BenchmarkPollingAck(b *testing.B) {
 		}
 	}
 	// CPU per op (server and client: wall time is noisy on a shared machine).
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// BenchmarkConnectWebSocket measures S2a in one process: a WebSocket
+// handshake, the open packet, CONNECT and its reply, then the close, with
+// one connection handler; cpu-ns/op counts the client too.
+func BenchmarkConnectWebSocket(b *testing.B) {
+	srv := NewServer(&ServerOptions{CORS: &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true}})
+	srv.OnConnection(func(s *Socket) {
+		s.On("echo", func(e *Event) { _ = e.Ack(e.Values()...) })
+	})
+	hs := httptest.NewServer(srv)
+	b.Cleanup(func() {
+		_ = srv.Close(context.Background())
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	connect := ws.MaskFrame(ws.NewTextFrame([]byte("40")))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		conn, br, _, err := ws.Dial(context.Background(), url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r io.Reader = conn
+		if br != nil {
+			r = br
+		}
+		read := func() []byte {
+			h, err := ws.ReadHeader(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := make([]byte, h.Length)
+			if _, err := io.ReadFull(r, p); err != nil {
+				b.Fatal(err)
+			}
+			return p
+		}
+		if p := read(); p[0] != '0' {
+			b.Fatalf("open %q", p)
+		}
+		if err := ws.WriteFrame(conn, connect); err != nil {
+			b.Fatal(err)
+		}
+		if p := read(); !bytes.HasPrefix(p, []byte("40{")) {
+			b.Fatalf("CONNECT reply %q", p)
+		}
+		conn.Close()
+	}
 	if cpu := processCPU() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}

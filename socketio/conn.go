@@ -40,7 +40,7 @@ func encodeMsgs(p *parser.Packet) []engineio.Message {
 // that benchmarks can run sockets without transports).
 type session interface {
 	ID() string
-	Request() *http.Request
+	Request() *http.Request // a new copy at each call, the caller's to modify
 	Transport() string
 	Send(msgs ...engineio.Message) error
 	SendVolatile(msgs ...engineio.Message) bool

@@ -136,7 +136,7 @@ func newHandshake(c *conn, auth json.RawMessage) *Handshake {
 		Auth:   auth,
 	}
 	if r := c.sess.Request(); r != nil {
-		h.Headers = r.Header.Clone()
+		h.Headers = r.Header // a copy already: no second one
 		if h.Headers.Get("Host") == "" && r.Host != "" {
 			h.Headers.Set("Host", r.Host) // net/http moves it out of Header; JS keeps it in headers
 		}
