@@ -29,7 +29,7 @@ func encode(p *parser.Packet) *prepared {
 // binary attachments.
 func encodeMsgs(p *parser.Packet) []engineio.Message {
 	msgs := make([]engineio.Message, 1, 1+len(p.Attachments))
-	msgs[0] = engineio.Message{Data: p.AppendText(nil)}
+	msgs[0] = engineio.Message{Data: p.AppendText(make([]byte, 0, p.TextLen()))}
 	for _, a := range p.Attachments {
 		msgs = append(msgs, engineio.Message{Data: a, Binary: true})
 	}
