@@ -389,7 +389,7 @@ type engineConn struct {
 // send writes p and its attachments.
 func (ec *engineConn) send(p *parser.Packet) error {
 	msgs := make([]engineio.Message, 1, 1+len(p.Attachments))
-	msgs[0] = engineio.Message{Data: p.AppendText(nil)}
+	msgs[0] = engineio.Message{Data: p.AppendText(make([]byte, 0, p.TextLen()))}
 	for _, a := range p.Attachments {
 		msgs = append(msgs, engineio.Message{Data: a, Binary: true})
 	}

@@ -77,6 +77,36 @@ func (p *Packet) AppendText(dst []byte) []byte {
 	return append(dst, p.Data...)
 }
 
+// TextLen is the length AppendText adds for p, so that a caller can
+// allocate the text form once.
+func (p *Packet) TextLen() int {
+	t := p.Type
+	if t.IsBinary() && len(p.Attachments) == 0 {
+		t -= BinaryEvent - Event
+	}
+	n := 1 + len(p.Data)
+	if t.IsBinary() {
+		n += decimalLen(uint64(len(p.Attachments))) + 1
+	}
+	if p.Namespace != "" && p.Namespace != "/" {
+		n += len(p.Namespace) + 1
+	}
+	if p.HasID {
+		n += decimalLen(p.ID)
+	}
+	return n
+}
+
+// decimalLen is the number of decimal digits of v.
+func decimalLen(v uint64) int {
+	n := 1
+	for v >= 10 {
+		v /= 10
+		n++
+	}
+	return n
+}
+
 // String returns the text form of p, for logs and tests.
 func (p *Packet) String() string { return string(p.AppendText(nil)) }
 

@@ -64,6 +64,9 @@ func TestEncodeGolden(t *testing.T) {
 		if string(got) != tc.want {
 			t.Errorf("got  %s\nwant %s", got, tc.want)
 		}
+		if n := tc.p.TextLen(); n != len(got) {
+			t.Errorf("%s: TextLen %d, want %d", tc.want, n, len(got))
+		}
 		if len(tc.p.Attachments) != len(tc.bins) {
 			t.Errorf("%s: %d attachments, want %d", tc.want, len(tc.p.Attachments), len(tc.bins))
 			continue
@@ -252,6 +255,22 @@ func TestAppendTextBinaryWithoutAttachments(t *testing.T) {
 	} {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("got %s, want %s", got, tc.want)
+		}
+	}
+}
+
+func TestTextLen(t *testing.T) {
+	t.Parallel()
+	for _, p := range []*Packet{
+		{Type: Connect}, {Type: Disconnect, Namespace: "/"}, {Type: Event, Namespace: "/a", Data: []byte(`["x"]`)},
+		{Type: Ack, HasID: true, ID: 0, Data: []byte(`[]`)}, {Type: Ack, HasID: true, ID: 9}, {Type: Ack, HasID: true, ID: 10},
+		{Type: Ack, HasID: true, ID: 1<<64 - 1, Namespace: "/n"},
+		{Type: BinaryEvent, Attachments: make([][]byte, 10), HasID: true, ID: 99999, Data: []byte(`["b"]`)},
+		{Type: BinaryAck, Attachments: make([][]byte, 1), Namespace: "/x", HasID: true, ID: 100},
+		{Type: BinaryEvent, Data: []byte(`["no attachments"]`)},
+	} {
+		if got, want := p.TextLen(), len(p.AppendText(nil)); got != want {
+			t.Errorf("%s: TextLen %d, want %d", p.AppendText(nil), got, want)
 		}
 	}
 }

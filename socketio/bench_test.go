@@ -1,13 +1,23 @@
 package socketio
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
 
 	"github.com/seed9706/socketio/engineio"
 )
@@ -23,7 +33,7 @@ type sinkSession struct {
 var sinkRequest = httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=websocket", nil)
 
 func (s *sinkSession) ID() string             { return "sink" }
-func (s *sinkSession) Request() *http.Request { return sinkRequest }
+func (s *sinkSession) Request() *http.Request { return sinkRequest.Clone(context.Background()) }
 func (s *sinkSession) Transport() string      { return "websocket" }
 func (s *sinkSession) Close()                 {}
 func (s *sinkSession) CloseWithReason(string) {}
@@ -199,5 +209,138 @@ func BenchmarkEchoEvent(b *testing.B) {
 	for b.Loop() {
 		c.onMessage(engineio.Message{Data: append([]byte(nil), msg...)})
 		<-handled
+	}
+}
+
+// BenchmarkPollingAck measures S5 on the server: one acknowledged emit
+// over HTTP long-polling (a POST, then the GET carrying the ack), through
+// net/http, Engine.IO and the socket's task queue, with the bench server's
+// CORS. The client is a hand-written keep-alive connection, so allocations
+// are the server's.
+func BenchmarkPollingAck(b *testing.B) {
+	srv := NewServer(&ServerOptions{CORS: &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true}})
+	srv.OnConnection(func(s *Socket) {
+		s.On("echo", func(e *Event) { _ = e.Ack(e.Values()...) })
+	})
+	hs := httptest.NewServer(srv)
+	b.Cleanup(func() {
+		_ = srv.Close(context.Background())
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	var body []byte
+	do := func(req []byte) []byte {
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		n := -1
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(line) <= 2 {
+				break
+			}
+			if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+				n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+			}
+		}
+		body = slices.Grow(body[:0], n)[:n]
+		if _, err := io.ReadFull(br, body); err != nil {
+			b.Fatal(err)
+		}
+		return body
+	}
+	const hdr = " HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\nAccept-Encoding: gzip\r\n"
+	get := func(q string) []byte { return []byte("GET /socket.io/?EIO=4&transport=polling" + q + hdr + "\r\n") }
+	post := func(q, payload string) []byte {
+		return []byte("POST /socket.io/?EIO=4&transport=polling" + q + hdr + "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: " +
+			strconv.Itoa(len(payload)) + "\r\n\r\n" + payload)
+	}
+	open := string(do(get("")))
+	sid, _, _ := strings.Cut(strings.TrimPrefix(open, `0{"sid":"`), `"`)
+	q := "&sid=" + sid
+	if got := string(do(post(q, "40"))); got != "ok" {
+		b.Fatalf("POST 40: %q", got)
+	}
+	if got := string(do(get(q))); !strings.HasPrefix(got, "40{") {
+		b.Fatalf("CONNECT reply %q", got)
+	}
+	postReq, getReq := post(q, `421["echo","hello there, 32 bytes of payload!"]`), get(q)
+	const want = `431["hello there, 32 bytes of payload!"]`
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		if got := do(postReq); string(got) != "ok" {
+			b.Fatalf("POST: %q", got)
+		}
+		if got := do(getReq); string(got) != want {
+			b.Fatalf("GET: %q", got)
+		}
+	}
+	// CPU per op (server and client: wall time is noisy on a shared machine).
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// BenchmarkConnectWebSocket measures S2a in one process: a WebSocket
+// handshake, the open packet, CONNECT and its reply, then the close, with
+// one connection handler; cpu-ns/op counts the client too.
+func BenchmarkConnectWebSocket(b *testing.B) {
+	srv := NewServer(&ServerOptions{CORS: &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true}})
+	srv.OnConnection(func(s *Socket) {
+		s.On("echo", func(e *Event) { _ = e.Ack(e.Values()...) })
+	})
+	hs := httptest.NewServer(srv)
+	b.Cleanup(func() {
+		_ = srv.Close(context.Background())
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	connect := ws.MaskFrame(ws.NewTextFrame([]byte("40")))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		conn, br, _, err := ws.Dial(context.Background(), url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r io.Reader = conn
+		if br != nil {
+			r = br
+		}
+		read := func() []byte {
+			h, err := ws.ReadHeader(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := make([]byte, h.Length)
+			if _, err := io.ReadFull(r, p); err != nil {
+				b.Fatal(err)
+			}
+			return p
+		}
+		if p := read(); p[0] != '0' {
+			b.Fatalf("open %q", p)
+		}
+		if err := ws.WriteFrame(conn, connect); err != nil {
+			b.Fatal(err)
+		}
+		if p := read(); !bytes.HasPrefix(p, []byte("40{")) {
+			b.Fatalf("CONNECT reply %q", p)
+		}
+		conn.Close()
+	}
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -30,7 +30,7 @@ func encode(p *parser.Packet) *prepared {
 // binary attachments.
 func encodeMsgs(p *parser.Packet) []engineio.Message {
 	msgs := make([]engineio.Message, 1, 1+len(p.Attachments))
-	msgs[0] = engineio.Message{Data: p.AppendText(nil)}
+	msgs[0] = engineio.Message{Data: p.AppendText(make([]byte, 0, p.TextLen()))}
 	for _, a := range p.Attachments {
 		msgs = append(msgs, engineio.Message{Data: a, Binary: true})
 	}
@@ -41,7 +41,7 @@ func encodeMsgs(p *parser.Packet) []engineio.Message {
 // that benchmarks can run sockets without transports).
 type session interface {
 	ID() string
-	Request() *http.Request
+	Request() *http.Request // a new copy at each call, the caller's to modify
 	Transport() string
 	Send(msgs ...engineio.Message) error
 	SendLater(msgs ...engineio.Message) error

@@ -79,6 +79,14 @@ func (n *Namespace) Sockets() []*Socket {
 }
 
 func (n *Namespace) handlers() ([]func(*Socket) error, []func(*Socket)) {
+	if n.parent == nil {
+		// The lists only grow by append under mu: the prefix read here
+		// never changes, so it needs no copy (capped: no one appends to it).
+		n.mu.RLock()
+		mws, onConn := n.middlewares[:len(n.middlewares):len(n.middlewares)], n.onConn[:len(n.onConn):len(n.onConn)]
+		n.mu.RUnlock()
+		return mws, onConn
+	}
 	var mws []func(*Socket) error
 	var onConn []func(*Socket)
 	if n.parent != nil {

@@ -107,15 +107,48 @@ func newID() string {
 	return base64.URLEncoding.EncodeToString(b[:])
 }
 
+// jsDate formats t like JavaScript's Date.toString in UTC. By hand:
+// time.Format's large frames grow the stack of a fresh read goroutine,
+// which costs more than the formatting at connection setup.
+func jsDate(t time.Time) string {
+	const days, months = "SunMonTueWedThuFriSat", "JanFebMarAprMayJunJulAugSepOctNovDec"
+	const zone = " GMT+0000 (Coordinated Universal Time)"
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 1000 || year > 9999 {
+		return t.Format("Mon Jan 02 2006 15:04:05") + zone
+	}
+	hour, minute, sec := t.Clock()
+	var b [24 + len(zone)]byte
+	wd := int(t.Weekday()) * 3
+	m := (int(month) - 1) * 3
+	two := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	copy(b[0:3], days[wd:wd+3])
+	b[3] = ' '
+	copy(b[4:7], months[m:m+3])
+	b[7] = ' '
+	two(8, day)
+	b[10] = ' '
+	two(11, year/100)
+	two(13, year%100)
+	b[15] = ' '
+	two(16, hour)
+	b[18] = ':'
+	two(19, minute)
+	b[21] = ':'
+	two(22, sec)
+	copy(b[24:], zone)
+	return string(b[:])
+}
+
 func newHandshake(c *conn, issued int64, auth string) *Handshake {
 	h := &Handshake{
-		// JavaScript's Date.toString in UTC.
-		Time:   time.UnixMilli(issued).UTC().Format("Mon Jan 02 2006 15:04:05") + " GMT+0000 (Coordinated Universal Time)",
+		Time:   jsDate(time.UnixMilli(issued)),
 		Issued: issued,
 		Auth:   json.RawMessage(auth),
 	}
 	if r := c.sess.Request(); r != nil {
-		h.Headers = r.Header.Clone()
+		h.Headers = r.Header // a copy already: no second one
 		if h.Headers.Get("Host") == "" && r.Host != "" {
 			h.Headers.Set("Host", r.Host) // net/http moves it out of Header; JS keeps it in headers
 		}
