@@ -141,7 +141,7 @@ func (c *wsConn) writePackets(pkts []Packet) error {
 // WebSocket has no writer, the caller becomes it: it gets the connection
 // and the packets, and must call writeInline once s.mu is unlocked.
 func (s *Session) claimWriterLocked() (*wsConn, []Packet) {
-	if s.transport == transportWebSocket && !s.writing && s.ws != nil && len(s.queue) > 0 && s.state != stateClosed {
+	if s.onWS && !s.writing && s.ws != nil && len(s.queue) > 0 && s.state != stateClosed {
 		s.writing, s.inWrite = true, true
 		return s.ws, s.takeQueueLocked()
 	}
