@@ -58,7 +58,7 @@ func (s *Session) SendLater(msgs ...Message) error {
 	}
 	s.enqueueLocked(msgs)
 	s.srv.laterCount.Add(1)
-	if s.transport != transportWebSocket || s.ws == nil {
+	if !s.onWS || s.ws == nil {
 		s.flushUnlock()
 		return nil
 	}

@@ -24,9 +24,10 @@ var thePoller poller
 
 type poller struct {
 	mu    sync.Mutex
-	file  *os.File          // the epoll instance; nil when not running
-	epfd  int               // file's fd (File.Fd could make it blocking)
-	conns map[int32]*wsConn // by fd
+	file  *os.File  // the epoll instance; nil when not running
+	epfd  int       // file's fd (File.Fd could make it blocking)
+	conns []*wsConn // by fd: fds are small and dense, a slice costs 8 bytes a connection
+	n     int       // registered connections
 }
 
 // connFD returns the fd of a plain TCP or Unix connection, or -1: TLS and
@@ -68,9 +69,13 @@ func (c *wsConn) arm() error {
 			return err
 		}
 	}
+	if int(c.fd) >= len(p.conns) {
+		p.conns = append(p.conns, make([]*wsConn, int(c.fd)+1-len(p.conns))...)
+	}
 	p.conns[c.fd] = c
+	p.n++
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(c.fd), &ev); err != nil {
-		p.removeLocked(c.fd)
+		p.removeLocked(c)
 		return err
 	}
 	c.epfd = int32(p.epfd)
@@ -86,7 +91,7 @@ func (c *wsConn) disarm() {
 	p := &thePoller
 	p.mu.Lock()
 	_ = unix.EpollCtl(int(c.epfd), unix.EPOLL_CTL_DEL, int(c.fd), nil)
-	p.removeLocked(c.fd)
+	p.removeLocked(c)
 	p.mu.Unlock()
 	c.epfd = -1
 }
@@ -106,16 +111,20 @@ func (p *poller) startLocked() error {
 		f.Close()
 		return err
 	}
-	p.file, p.epfd, p.conns = f, epfd, make(map[int32]*wsConn)
+	p.file, p.epfd = f, epfd
 	go p.wait(rc)
 	return nil
 }
 
-// removeLocked forgets fd; the last connection closes the epoll instance
+// removeLocked forgets c; the last connection closes the epoll instance
 // (every fd in it was unregistered), which ends the wait loop.
-func (p *poller) removeLocked(fd int32) {
-	delete(p.conns, fd)
-	if len(p.conns) == 0 {
+func (p *poller) removeLocked(c *wsConn) {
+	if c.fd < 0 || int(c.fd) >= len(p.conns) || p.conns[c.fd] != c {
+		return // not registered
+	}
+	p.conns[c.fd] = nil
+	p.n--
+	if p.n == 0 {
 		p.file.Close()
 		p.file, p.conns = nil, nil
 	}
@@ -140,8 +149,8 @@ func (p *poller) wait(rc syscall.RawConn) {
 		}
 		p.mu.Lock()
 		for _, ev := range events[:max(n, 0)] {
-			if c := p.conns[ev.Fd]; c != nil {
-				woken = append(woken, c)
+			if int(ev.Fd) < len(p.conns) && p.conns[ev.Fd] != nil {
+				woken = append(woken, p.conns[ev.Fd])
 			}
 		}
 		p.mu.Unlock()

@@ -34,7 +34,7 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 	wt := waiterPool.Get().(*pollWaiter)
 	wt.since = time.Now()
 	s.get = wt
-	if len(s.queue) == 0 && s.state == stateOpen && s.transport == transportPolling {
+	if len(s.queue) == 0 && s.state == stateOpen && !s.onWS {
 		s.mu.Unlock()
 		select {
 		case <-wt.wake:
@@ -73,7 +73,7 @@ func (s *Session) serveGet(w http.ResponseWriter, r *http.Request) {
 		pkts = s.takeQueueLocked()
 		closing = len(pkts) == 0
 	default:
-		if s.transport != transportPolling {
+		if s.onWS {
 			// Upgraded while this GET waited: answer as if it came after
 			// the upgrade (a conforming client has no GET pending by then).
 			s.mu.Unlock()

@@ -40,9 +40,7 @@ type Session struct {
 
 	mu         sync.Mutex
 	state      sessionState
-	reason     string // close reason, set when leaving stateOpen
-	cause      error
-	transport  string
+	closing    *closeInfo // set when leaving stateOpen
 	data       any
 	queue      []Packet
 	queueBytes int
@@ -73,6 +71,14 @@ type Session struct {
 	probed   bool // upgrade: "3probe" sent: release pending GETs with noops
 	upgraded bool // upgrade: done
 	pingSent bool // heartbeat: the ping is queued: the deadline is pongBy
+	onWS     bool // the transport is websocket, else polling
+}
+
+// closeInfo is why a session closed (allocated at the close: an open
+// session keeps a nil pointer).
+type closeInfo struct {
+	reason string
+	cause  error
 }
 
 type pollWaiter struct {
@@ -82,14 +88,7 @@ type pollWaiter struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
-	// The constant, not the query's substring, which would keep the
-	// request line alive.
-	if transport == transportWebSocket {
-		transport = transportWebSocket
-	} else {
-		transport = transportPolling
-	}
-	return &Session{srv: srv, id: id, req: saveRequest(r), transport: transport}
+	return &Session{srv: srv, id: id, req: saveRequest(r), onWS: transport == transportWebSocket}
 }
 
 // debug logs msg with the sid; args are only built when debug logging is on.
@@ -110,7 +109,15 @@ func (s *Session) Request() *http.Request { return s.req.request() }
 func (s *Session) Transport() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.transport
+	return s.transportLocked()
+}
+
+// transportLocked is the constant name of the transport.
+func (s *Session) transportLocked() string {
+	if s.onWS {
+		return transportWebSocket
+	}
+	return transportPolling
 }
 
 // SetData stores v in the session's one slot for the layer above.
@@ -165,8 +172,8 @@ func (s *Session) flushUnlock() {
 func (s *Session) SendVolatile(msgs ...Message) bool {
 	s.mu.Lock()
 	if s.state != stateOpen || !s.fitsLocked(msgs) ||
-		s.transport == transportPolling && s.get == nil ||
-		s.transport == transportWebSocket && s.inWrite {
+		!s.onWS && s.get == nil ||
+		s.onWS && s.inWrite {
 		s.mu.Unlock()
 		return false
 	}
@@ -187,6 +194,9 @@ func (s *Session) fitsLocked(msgs []Message) bool {
 }
 
 func (s *Session) enqueueLocked(msgs []Message) {
+	if s.queue == nil {
+		s.queue = getQueue()
+	}
 	for _, m := range msgs {
 		s.queue = append(s.queue, Packet{Type: PacketMessage, Data: m.Data, Binary: m.Binary})
 		s.queueBytes += len(m.Data)
@@ -195,17 +205,14 @@ func (s *Session) enqueueLocked(msgs []Message) {
 
 // kickLocked makes the current transport write what is queued.
 func (s *Session) kickLocked() {
-	switch s.transport {
-	case transportPolling:
+	if !s.onWS {
 		if s.get != nil {
 			s.get.release(0)
 		}
-	case transportWebSocket:
-		if !s.writing && s.ws != nil && (len(s.queue) > 0 || s.state == stateClosing) {
-			s.writing = true
-			s.srv.wg.Add(1)
-			go s.writeLoop(s.ws, nil, nil)
-		}
+	} else if !s.writing && s.ws != nil && (len(s.queue) > 0 || s.state == stateClosing) {
+		s.writing = true
+		s.srv.wg.Add(1)
+		go s.writeLoop(s.ws, nil, nil)
 	}
 }
 
@@ -250,7 +257,7 @@ func (s *Session) Abort(reason string) { s.closeNow(reason, nil, 0) }
 func (s *Session) shutdown() {
 	s.mu.Lock()
 	s.closeOrderlyLocked(ReasonServerShuttingDown)
-	immediate := s.state == stateClosing && s.transport == transportPolling && s.get == nil
+	immediate := s.state == stateClosing && !s.onWS && s.get == nil
 	s.mu.Unlock()
 	if immediate {
 		s.closeNow(ReasonServerShuttingDown, nil, 0)
@@ -261,17 +268,16 @@ func (s *Session) closeOrderlyLocked(reason string) {
 	if s.state != stateOpen {
 		return
 	}
-	s.state, s.reason = stateClosing, reason
+	s.state, s.closing = stateClosing, &closeInfo{reason: reason}
 	s.stopHeartbeatLocked()
 	// Bounds the wait for the GET that carries the close packet, or for a
 	// WebSocket client that does not read what is left to flush.
 	s.closeTimer = time.AfterFunc(s.srv.closeTimeout, func() { s.closeNow(reason, nil, 0) })
-	switch s.transport {
-	case transportPolling:
+	if !s.onWS {
 		if s.get != nil {
 			s.get.release('1') // answers the queue and the close packet
 		}
-	case transportWebSocket:
+	} else {
 		s.kickLocked() // the writer flushes, then closes
 	}
 }
@@ -286,9 +292,12 @@ func (s *Session) closeNow(reason string, cause error, getReply byte) {
 		return
 	}
 	if s.state == stateClosing {
-		reason = s.reason // an orderly close keeps its reason
+		reason = s.closing.reason // an orderly close keeps its reason
 	}
-	s.state, s.reason, s.cause = stateClosed, reason, cause
+	if s.closing == nil {
+		s.closing = &closeInfo{}
+	}
+	s.state, s.closing.reason, s.closing.cause = stateClosed, reason, cause
 	s.stopHeartbeatLocked()
 	s.stopUpgradeLocked()
 	if s.closeTimer != nil {
@@ -303,7 +312,7 @@ func (s *Session) closeNow(reason string, cause error, getReply byte) {
 		}
 		s.get.release(getReply)
 	} else {
-		linger = getReply == '6' && s.transport == transportPolling
+		linger = getReply == '6' && !s.onWS
 	}
 	ws, probe := s.ws, s.probe
 	s.probe = nil
@@ -334,7 +343,7 @@ func (s *Session) endDispatch() {
 		if s.closed.Load() && !s.closeDelivered {
 			s.closeDelivered = true
 			s.mu.Lock()
-			reason, cause := s.reason, s.cause
+			reason, cause := s.closing.reason, s.closing.cause
 			s.mu.Unlock()
 			s.srv.h.OnClose(s, reason, cause)
 			s.srv.wg.Done()

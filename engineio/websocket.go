@@ -38,7 +38,7 @@ type wsConn struct {
 	srv  *Server
 	s    *Session
 	conn net.Conn
-	pre  []byte        // bytes the client sent right behind the handshake, read first
+	pre  *[]byte       // bytes the client sent right behind the handshake, read first; nil: none (usual)
 	br   *bufio.Reader // nil while parked; reads (*wsSource)(c)
 
 	fd      int32        // the socket, for parking and non-blocking writes; -1: not a plain socket, or not Linux
@@ -79,9 +79,9 @@ const (
 type wsSource wsConn
 
 func (r *wsSource) Read(p []byte) (int, error) {
-	if len(r.pre) > 0 {
-		n := copy(p, r.pre)
-		if r.pre = r.pre[n:]; len(r.pre) == 0 {
+	if r.pre != nil {
+		n := copy(p, *r.pre)
+		if *r.pre = (*r.pre)[n:]; len(*r.pre) == 0 {
 			r.pre = nil
 		}
 		return n, nil
@@ -164,7 +164,8 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 	c := &wsConn{srv: srv, conn: conn, fd: int32(connFD(conn)), epfd: -1}
 	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
 		pre, _ := rw.Reader.Peek(n)
-		c.pre = bytes.Clone(pre)
+		pre = bytes.Clone(pre)
+		c.pre = &pre
 	}
 	c.br = getReader((*wsSource)(c))
 	return c, true
@@ -180,7 +181,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	c.s = s
 	s.mu.Lock()
-	if s.state != stateOpen || s.transport != transportPolling || s.probe != nil || s.upgraded {
+	if s.state != stateOpen || s.onWS || s.probe != nil || s.upgraded {
 		s.mu.Unlock()
 		c.requestClose(0)
 	} else {
@@ -257,7 +258,7 @@ func (s *Session) onProbePacket(c *wsConn, p Packet) bool {
 		}
 		s.stopUpgradeLocked()
 		s.probe, s.ws = nil, c
-		s.upgraded, s.transport = true, transportWebSocket
+		s.upgraded, s.onWS = true, true
 		if s.get != nil {
 			s.get.release(0) // answered 400, see serveGet
 		}

@@ -141,7 +141,7 @@ func (c *wsConn) writePackets(pkts []Packet) error {
 // WebSocket has no writer, the caller becomes it: it gets the connection
 // and the packets, and must call writeInline once s.mu is unlocked.
 func (s *Session) claimWriterLocked() (*wsConn, []Packet) {
-	if s.transport == transportWebSocket && !s.writing && s.ws != nil && len(s.queue) > 0 && s.state != stateClosed {
+	if s.onWS && !s.writing && s.ws != nil && len(s.queue) > 0 && s.state != stateClosed {
 		s.writing, s.inWrite = true, true
 		return s.ws, s.takeQueueLocked()
 	}
@@ -210,8 +210,36 @@ const maxSpareQueue = 1024
 // of the time, and the next Send allocates a small one.
 func (s *Session) recycleLocked(pkts []Packet) {
 	clear(pkts)
-	if s.spare == nil && pkts != nil && cap(pkts) <= maxSpareQueue && len(s.queue) > 0 {
+	switch {
+	case pkts == nil || cap(pkts) > maxSpareQueue:
+	case s.spare == nil && len(s.queue) > 0:
 		s.spare = pkts[:0]
+	default:
+		putQueue(pkts)
+	}
+}
+
+// spareQueues recycles the queue arrays that idle sessions let go, so that
+// a burst to many sessions (a broadcast) does not allocate and grow a queue
+// for each one. Bounded, unlike a sync.Pool.
+var spareQueues = make(chan []Packet, 1024)
+
+func getQueue() []Packet {
+	select {
+	case q := <-spareQueues:
+		return q
+	default:
+		return make([]Packet, 0, 8)
+	}
+}
+
+func putQueue(q []Packet) {
+	if cap(q) > 64 {
+		return
+	}
+	select {
+	case spareQueues <- q[:0]:
+	default:
 	}
 }
 

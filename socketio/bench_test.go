@@ -344,3 +344,38 @@ func BenchmarkConnectWebSocket(b *testing.B) {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// BenchmarkIdleSocketRetained reports the heap an idle connected socket
+// keeps on the Socket.IO side (conn, Socket, adapter rooms, namespace
+// entry), with the nine handlers the bench server registers; the Engine.IO
+// session and the transport are not included (sinkSession stands in).
+func BenchmarkIdleSocketRetained(b *testing.B) {
+	srv := NewServer(nil)
+	names := []string{"echo", "join", "leave", "broadcast", "broadcast-except", "sockets", "request", "rooms", "disconnect-me"}
+	srv.OnConnection(func(s *Socket) {
+		for _, name := range names {
+			s.On(name, func(e *Event) { _ = s.Emit(name) })
+		}
+	})
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	sinks := make([]*sinkSession, 0, b.N)
+	for len(sinks) < b.N { // in batches: exited task goroutines are reused, not counted
+		batch := connectSinks(srv, min(100, b.N-len(sinks)))
+		sinks = append(sinks, batch...)
+		waitIdle := time.Now().Add(time.Second)
+		for _, s := range srv.root.Sockets() {
+			for s.queue.Running() && time.Now().Before(waitIdle) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	if n := len(srv.root.Sockets()); n != b.N {
+		b.Fatalf("%d sockets connected, want %d", n, b.N)
+	}
+	b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/float64(b.N), "retained-B/socket")
+	runtime.KeepAlive(sinks)
+}

@@ -1,61 +1,110 @@
 package socketio
 
-import "slices"
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
 
 // handlerSet holds a socket's event handlers, in registration order per
-// event. A server typically registers a handful per socket, so a short
-// flat list searched linearly (24 bytes a handler) replaces a map of
-// slices (hundreds of bytes) until it grows past maxFlatHandlers.
+// event. A server typically registers the same handful of handlers on
+// every socket, so the flat form keeps only the funcs per socket (8 bytes
+// a handler) and points to a list of their names shared by every socket
+// that registered the same names in the same order; the names are searched
+// linearly. Past maxFlatHandlers the handlers move to a map of slices.
 type handlerSet struct {
-	flat   []flatHandler
-	once   uint16                // bit i set: flat[i] is a Once handler
-	byName map[string][]listener // replaces flat once it would outgrow maxFlatHandlers
+	names  *nameSeq       // names[i] is fns[i]'s event; nil when empty
+	fns    []func(*Event) // the flat handlers
+	once   uint16         // bit i set: fns[i] is a Once handler
+	byName map[string][]listener
 }
 
-// maxFlatHandlers is the most handlers the flat list holds (bits of once).
+// maxFlatHandlers is the most handlers the flat form holds (bits of once).
 const maxFlatHandlers = 16
-
-type flatHandler struct {
-	name string
-	fn   func(*Event)
-}
 
 type listener struct {
 	fn   func(*Event)
 	once bool
 }
 
-func (h *handlerSet) add(name string, fn func(*Event), once bool) {
-	if h.byName == nil && len(h.flat) == maxFlatHandlers {
-		h.byName = make(map[string][]listener)
-		for i, f := range h.flat {
-			h.byName[f.name] = append(h.byName[f.name], listener{fn: f.fn, once: h.once&(1<<i) != 0})
+// nameSeq is a list of handler names. A shared one is a node of a
+// process-wide trie, immutable but for its children: the sockets that
+// registered the same names in the same order share it. A private one
+// belongs to one socket's handlerSet (guarded by its Socket.mu).
+type nameSeq struct {
+	list    []string
+	private bool
+
+	mu   sync.Mutex          // guards next
+	next map[string]*nameSeq // shared children: list plus one name
+}
+
+var (
+	rootNames   = &nameSeq{}
+	sharedNodes atomic.Int32 // trie nodes, bounded: dynamic names make private lists instead
+)
+
+const maxSharedNodes = 4096
+
+// with returns the list plus name: a shared child, or (for a private list,
+// or once the trie is full) a private list.
+func (q *nameSeq) with(name string) *nameSeq {
+	if q.private {
+		q.list = append(q.list, name)
+		return q
+	}
+	q.mu.Lock()
+	child := q.next[name]
+	if child == nil && sharedNodes.Add(1) <= maxSharedNodes {
+		child = &nameSeq{list: append(slices.Clip(q.list), name)}
+		if q.next == nil {
+			q.next = make(map[string]*nameSeq)
 		}
-		h.flat, h.once = nil, 0
+		q.next[name] = child
+	}
+	q.mu.Unlock()
+	if child == nil {
+		return &nameSeq{list: append(slices.Clip(q.list), name), private: true}
+	}
+	return child
+}
+
+func (h *handlerSet) add(name string, fn func(*Event), once bool) {
+	if h.byName == nil && len(h.fns) == maxFlatHandlers {
+		h.byName = make(map[string][]listener)
+		for i, f := range h.fns {
+			n := h.names.list[i]
+			h.byName[n] = append(h.byName[n], listener{fn: f, once: h.once&(1<<i) != 0})
+		}
+		h.names, h.fns, h.once = nil, nil, 0
 	}
 	if h.byName != nil {
 		h.byName[name] = append(h.byName[name], listener{fn: fn, once: once})
 		return
 	}
-	if len(h.flat) == cap(h.flat) { // grow by a few: most sockets stop at a handful
-		grown := make([]flatHandler, len(h.flat), min(cap(h.flat)+4, maxFlatHandlers))
-		copy(grown, h.flat)
-		h.flat = grown
+	if h.names == nil {
+		h.names = rootNames
+	}
+	h.names = h.names.with(name)
+	if len(h.fns) == cap(h.fns) { // grow by a few: most sockets stop at a handful
+		grown := make([]func(*Event), len(h.fns), min(cap(h.fns)+4, maxFlatHandlers))
+		copy(grown, h.fns)
+		h.fns = grown
 	}
 	if once {
-		h.once |= 1 << len(h.flat)
+		h.once |= 1 << len(h.fns)
 	}
-	h.flat = append(h.flat, flatHandler{name: name, fn: fn})
+	h.fns = append(h.fns, fn)
 }
 
 // trim gives the flat list its exact size: called once the connection
 // handlers, which register most handlers, returned.
 func (h *handlerSet) trim() {
 	switch {
-	case len(h.flat) == 0:
-		h.flat = nil
-	case len(h.flat) < cap(h.flat):
-		h.flat = slices.Clone(h.flat)
+	case len(h.fns) == 0:
+		h.fns = nil
+	case len(h.fns) < cap(h.fns):
+		h.fns = slices.Clone(h.fns)
 	}
 }
 
@@ -65,25 +114,39 @@ func (h *handlerSet) remove(name string) {
 		delete(h.byName, name)
 		return
 	}
-	h.filter(func(f flatHandler, _ bool) bool { return f.name != name })
+	h.filter(func(n string, _ bool) bool { return n != name })
 }
 
-// filter keeps the flat handlers for which keep is true, in order.
-func (h *handlerSet) filter(keep func(f flatHandler, once bool) bool) {
+// filter keeps the flat handlers for which keep is true, in order; the
+// names become a private list.
+func (h *handlerSet) filter(keep func(name string, once bool) bool) {
+	if h.names == nil {
+		return
+	}
+	names := h.names.list
+	if !h.names.private {
+		names = slices.Clone(names)
+	}
 	n, mask := 0, uint16(0)
-	for i, f := range h.flat {
+	for i, f := range h.fns {
 		once := h.once&(1<<i) != 0
-		if !keep(f, once) {
+		if !keep(names[i], once) {
 			continue
 		}
 		if once {
 			mask |= 1 << n
 		}
-		h.flat[n] = f
+		h.fns[n], names[n] = f, names[i]
 		n++
 	}
-	clear(h.flat[n:]) // let the dropped funcs go
-	h.flat, h.once = h.flat[:n], mask
+	clear(h.fns[n:]) // let the dropped funcs go
+	clear(names[n:])
+	h.fns, h.once = h.fns[:n], mask
+	if n == 0 {
+		h.names = nil
+		return
+	}
+	h.names = &nameSeq{list: names[:n], private: true}
 }
 
 // take appends the handlers of name to dst, in order, and drops those of
@@ -109,16 +172,19 @@ func (h *handlerSet) take(dst []listener, name string) []listener {
 		}
 		return dst
 	}
+	if h.names == nil {
+		return dst
+	}
 	anyOnce := false
-	for i, f := range h.flat {
-		if f.name == name {
+	for i, n := range h.names.list {
+		if n == name {
 			once := h.once&(1<<i) != 0
-			dst = append(dst, listener{fn: f.fn, once: once})
+			dst = append(dst, listener{fn: h.fns[i], once: once})
 			anyOnce = anyOnce || once
 		}
 	}
 	if anyOnce {
-		h.filter(func(f flatHandler, once bool) bool { return !once || f.name != name })
+		h.filter(func(n string, once bool) bool { return !once || n != name })
 	}
 	return dst
 }

@@ -3,6 +3,7 @@ package socketio
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -78,7 +79,7 @@ func TestHandlerSetSwitchToMap(t *testing.T) {
 			t.Fatalf("map form at %d handlers", i+1)
 		}
 	}
-	if h.byName == nil || h.flat != nil {
+	if h.byName == nil || h.fns != nil || h.names != nil {
 		t.Fatal("still flat past maxFlatHandlers")
 	}
 	for _, l := range h.take(nil, "e") {
@@ -109,8 +110,8 @@ func TestHandlerSetTrim(t *testing.T) {
 		h.add(fmt.Sprint("e", i%3), func(*Event) { n++ }, i == 4)
 	}
 	h.trim()
-	if cap(h.flat) > 9 || len(h.flat) != 9 {
-		t.Fatalf("len %d cap %d after trim", len(h.flat), cap(h.flat))
+	if cap(h.fns) > 10 || len(h.fns) != 9 { // 72 bytes: the 80-byte size class holds 10
+		t.Fatalf("len %d cap %d after trim", len(h.fns), cap(h.fns))
 	}
 	for range 2 {
 		for _, l := range h.take(nil, "e1") {
@@ -124,8 +125,71 @@ func TestHandlerSetTrim(t *testing.T) {
 	h.remove("e1")
 	h.remove("e2")
 	h.trim()
-	if h.flat != nil {
+	if h.fns != nil || h.names != nil {
 		t.Fatal("an empty list keeps its array")
+	}
+}
+
+// Sockets registering the same names in the same order share one name
+// list; a change to one socket's handlers makes its list private and
+// leaves the others alone; past the trie's budget lists are private.
+func TestHandlerSetSharedNames(t *testing.T) {
+	fn := func(*Event) {}
+	var a, b, c handlerSet
+	for _, n := range []string{"x1", "x2", "x3"} {
+		a.add(n, fn, false)
+		b.add(n, fn, false)
+	}
+	c.add("x1", fn, false)
+	c.add("x3", fn, false)
+	if a.names != b.names || a.names.private || a.names == c.names {
+		t.Fatal("same names in the same order not shared, or different ones shared")
+	}
+	b.remove("x2")
+	if !b.names.private || !slices.Equal(b.names.list, []string{"x1", "x3"}) ||
+		!slices.Equal(a.names.list, []string{"x1", "x2", "x3"}) {
+		t.Fatalf("after remove: b %v (private %v), a %v", b.names.list, b.names.private, a.names.list)
+	}
+	b.add("x4", fn, false)
+	if !slices.Equal(b.names.list, []string{"x1", "x3", "x4"}) || len(b.fns) != 3 {
+		t.Fatalf("private list after add: %v", b.names.list)
+	}
+
+	saved := sharedNodes.Load()
+	sharedNodes.Store(maxSharedNodes) // the trie is full
+	defer sharedNodes.Store(saved)
+	var d handlerSet
+	d.add("fresh-name-never-seen", fn, true)
+	d.add("x1", fn, false)
+	if !d.names.private || !slices.Equal(d.names.list, []string{"fresh-name-never-seen", "x1"}) {
+		t.Fatalf("past the budget: %v private %v", d.names.list, d.names.private)
+	}
+	if got := d.take(nil, "fresh-name-never-seen"); len(got) != 1 || !got[0].once {
+		t.Fatalf("take %v", got)
+	}
+	if got := d.take(nil, "fresh-name-never-seen"); len(got) != 0 {
+		t.Fatal("once handler ran twice")
+	}
+}
+
+// Concurrent registrations on many sockets share the trie safely.
+func TestHandlerSetSharedNamesConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	sets := make([]handlerSet, 16)
+	for i := range sets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 12 {
+				sets[i].add(fmt.Sprint("c", j%5), func(*Event) {}, j%4 == 0)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range sets {
+		if sets[i].names != sets[0].names || len(sets[i].fns) != 12 {
+			t.Fatalf("set %d: names not shared or %d handlers", i, len(sets[i].fns))
+		}
 	}
 }
 
