@@ -47,16 +47,9 @@ const (
 // then in one write. Broadcasts use it; a lone reply is better sent with
 // Send, which writes at once on the caller's goroutine.
 func (s *Session) SendLater(msgs ...Message) error {
-	s.mu.Lock()
-	if s.state != stateOpen {
-		s.mu.Unlock()
-		return ErrClosed
+	if err := s.lockAndQueue(msgs); err != nil {
+		return err
 	}
-	if !s.fitsLocked(msgs) {
-		s.mu.Unlock()
-		return ErrQueueFull
-	}
-	s.enqueueLocked(msgs)
 	s.srv.laterCount.Add(1)
 	if !s.onWS || s.ws == nil {
 		s.flushUnlock()

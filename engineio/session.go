@@ -142,6 +142,16 @@ func (s *Session) Data() any {
 // the session. msgs' Data must not be modified afterwards; it may be shared
 // between sessions.
 func (s *Session) Send(msgs ...Message) error {
+	if err := s.lockAndQueue(msgs); err != nil {
+		return err
+	}
+	s.flushUnlock()
+	return nil
+}
+
+// lockAndQueue locks s.mu and queues msgs, as Send says; on success s.mu is
+// left locked, on error it is unlocked.
+func (s *Session) lockAndQueue(msgs []Message) error {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -152,7 +162,6 @@ func (s *Session) Send(msgs ...Message) error {
 		return ErrQueueFull
 	}
 	s.enqueueLocked(msgs)
-	s.flushUnlock()
 	return nil
 }
 

@@ -50,8 +50,16 @@ func echoServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// roundTrip sends a line and reads the echo; generous, for a machine
+// busy with other tests.
 func roundTrip(c net.Conn, line string) (string, error) {
-	_ = c.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	return roundTripWithin(c, line, 5*time.Second)
+}
+
+// roundTripWithin is roundTrip waiting at most d (for the silence of a
+// blackhole).
+func roundTripWithin(c net.Conn, line string, d time.Duration) (string, error) {
+	_ = c.SetDeadline(time.Now().Add(d))
 	if _, err := c.Write([]byte(line + "\n")); err != nil {
 		return "", err
 	}
@@ -83,11 +91,11 @@ func TestForwardCutBlackhole(t *testing.T) {
 		t.Fatalf("new connection after a cut: %q %v", got, err)
 	}
 	p.Blackhole()
-	if got, err := roundTrip(c2, "lost"); err == nil || got != "" {
+	if got, err := roundTripWithin(c2, "lost", 300*time.Millisecond); err == nil || got != "" {
 		t.Fatalf("blackholed connection answered %q %v", got, err)
 	}
 	var ne net.Error
-	if _, err := roundTrip(c2, "lost"); err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+	if _, err := roundTripWithin(c2, "lost", 300*time.Millisecond); err == nil || !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("blackholed connection: %v, want a timeout (silence, not a reset)", err)
 	}
 	c3 := dial(t, p)
@@ -99,6 +107,11 @@ func TestForwardCutBlackhole(t *testing.T) {
 func TestRetarget(t *testing.T) {
 	p := Start(t, echoServer(t))
 	c := dial(t, p)
+	// Established first: the proxy dials the target after accepting, so a
+	// connection retargeted before that goes to the new target.
+	if got, err := roundTrip(c, "first"); err != nil || got != "first\n" {
+		t.Fatalf("echo: %q %v", got, err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
