@@ -111,24 +111,19 @@ const readBufSize = 512
 // spareReaders recycles the read buffers of parked and closed connections.
 // Bounded, unlike a sync.Pool, which would keep one per parked connection
 // until the second garbage collection after they parked.
-var spareReaders = make(chan *bufio.Reader, 256)
+var spareReaders = make(freeList[*bufio.Reader], 256)
 
 func getReader(src io.Reader) *bufio.Reader {
-	select {
-	case br := <-spareReaders:
+	if br, ok := spareReaders.get(); ok {
 		br.Reset(src)
 		return br
-	default:
-		return bufio.NewReaderSize(src, readBufSize)
 	}
+	return bufio.NewReaderSize(src, readBufSize)
 }
 
 func putReader(br *bufio.Reader) {
 	br.Reset(nil)
-	select {
-	case spareReaders <- br:
-	default:
-	}
+	spareReaders.put(br)
 }
 
 // wsEnd says why a read loop ended.

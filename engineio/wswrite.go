@@ -206,8 +206,8 @@ const maxSpareQueue = 1024
 
 // recycleLocked keeps pkts' backing array as the next queue's while more
 // is queued (a busy session writes batch after batch without allocating);
-// a session whose queue is empty lets it go: most sessions are idle most
-// of the time, and the next Send allocates a small one.
+// a session whose queue is empty lets it go to spareQueues: most sessions
+// are idle most of the time, and the next Send takes one from there.
 func (s *Session) recycleLocked(pkts []Packet) {
 	clear(pkts)
 	switch {
@@ -221,25 +221,19 @@ func (s *Session) recycleLocked(pkts []Packet) {
 
 // spareQueues recycles the queue arrays that idle sessions let go, so that
 // a burst to many sessions (a broadcast) does not allocate and grow a queue
-// for each one. Bounded, unlike a sync.Pool.
-var spareQueues = make(chan []Packet, 1024)
+// for each one.
+var spareQueues = make(freeList[[]Packet], 1024)
 
 func getQueue() []Packet {
-	select {
-	case q := <-spareQueues:
+	if q, ok := spareQueues.get(); ok {
 		return q
-	default:
-		return make([]Packet, 0, 8)
 	}
+	return make([]Packet, 0, 8)
 }
 
 func putQueue(q []Packet) {
-	if cap(q) > 64 {
-		return
-	}
-	select {
-	case spareQueues <- q[:0]:
-	default:
+	if cap(q) <= 64 {
+		spareQueues.put(q[:0])
 	}
 }
 

@@ -212,12 +212,9 @@ func BenchmarkEchoEvent(b *testing.B) {
 	}
 }
 
-// BenchmarkPollingAck measures S5 on the server: one acknowledged emit
-// over HTTP long-polling (a POST, then the GET carrying the ack), through
-// net/http, Engine.IO and the socket's task queue, with the bench server's
-// CORS. The client is a hand-written keep-alive connection, so allocations
-// are the server's.
-func BenchmarkPollingAck(b *testing.B) {
+// newAckEchoServer serves an "echo" event acknowledged with its arguments,
+// with the bench server's CORS.
+func newAckEchoServer(b *testing.B) *httptest.Server {
 	srv := NewServer(&ServerOptions{CORS: &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true}})
 	srv.OnConnection(func(s *Socket) {
 		s.On("echo", func(e *Event) { _ = e.Ack(e.Values()...) })
@@ -228,6 +225,16 @@ func BenchmarkPollingAck(b *testing.B) {
 		hs.CloseClientConnections()
 		hs.Close()
 	})
+	return hs
+}
+
+// BenchmarkPollingAck measures S5 on the server: one acknowledged emit
+// over HTTP long-polling (a POST, then the GET carrying the ack), through
+// net/http, Engine.IO and the socket's task queue, with the bench server's
+// CORS. The client is a hand-written keep-alive connection, so allocations
+// are the server's.
+func BenchmarkPollingAck(b *testing.B) {
+	hs := newAckEchoServer(b)
 	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
 	if err != nil {
 		b.Fatal(err)
@@ -295,16 +302,7 @@ func BenchmarkPollingAck(b *testing.B) {
 // handshake, the open packet, CONNECT and its reply, then the close, with
 // one connection handler; cpu-ns/op counts the client too.
 func BenchmarkConnectWebSocket(b *testing.B) {
-	srv := NewServer(&ServerOptions{CORS: &engineio.CORSOptions{AllowedOrigins: []string{"*"}, AllowCredentials: true}})
-	srv.OnConnection(func(s *Socket) {
-		s.On("echo", func(e *Event) { _ = e.Ack(e.Values()...) })
-	})
-	hs := httptest.NewServer(srv)
-	b.Cleanup(func() {
-		_ = srv.Close(context.Background())
-		hs.CloseClientConnections()
-		hs.Close()
-	})
+	hs := newAckEchoServer(b)
 	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
 	connect := ws.MaskFrame(ws.NewTextFrame([]byte("40")))
 	b.ReportAllocs()

@@ -11,7 +11,9 @@
 // request/reply loop, reuses it instead of starting a goroutine and growing
 // its stack again for each event. The linger's timer and wake-up channel
 // are taken from a process-wide pool for the linger only: an idle queue
-// keeps neither.
+// keeps neither. Claim lets a caller (a WebSocket read loop) become the
+// runner of a queue with none at work, taking over from a lingering one,
+// and run it on its own goroutine with RunClaimed, which does not linger.
 package taskqueue
 
 import (
