@@ -131,6 +131,28 @@ func TestSendLaterCorkLimit(t *testing.T) {
 	clients[0].expectText("4x")
 }
 
+// The cork limit grows with the number of sessions listed.
+func TestSendLaterCorkLimitPerSession(t *testing.T) {
+	t.Parallel()
+	h := newEchoHandler()
+	srv, ts := newTestServer(t, h, quietOpts())
+	srv.corkLimit, srv.corkStep, srv.corkPerList = 20*time.Millisecond, time.Hour, 50*time.Millisecond
+	clients, sessions := openSessions(t, srv, h, ts.URL, 2)
+	srv.Cork() // never uncorked until the end: the limit lets the write go
+	defer srv.Uncork()
+	start := time.Now()
+	for _, s := range sessions {
+		if err := s.SendLater(Message{Data: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clients[0].expectText("4x")
+	clients[1].expectText("4x")
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Fatalf("written after %v, want the limit of two sessions, 100ms", d)
+	}
+}
+
 func TestSendLaterQueueBoundAndClose(t *testing.T) {
 	t.Parallel()
 	h := newEchoHandler()

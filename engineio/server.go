@@ -43,6 +43,7 @@ type Server struct {
 	hb           *heartbeats   // the sessions' heartbeat deadlines
 	corkLimit    time.Duration // longest delay of the flusher by Cork; a field for tests
 	corkStep     time.Duration // delay by Cork when nothing more is queued; a field for tests
+	corkPerList  time.Duration // corkLimit's growth per listed session; a field for tests
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -74,7 +75,8 @@ type Server struct {
 func NewServer(h Handler, opts *ServerOptions) *Server {
 	srv := &Server{h: h, opts: opts.withDefaults(), sessions: make(map[string]*Session), closeTimeout: defaultCloseTimeout,
 		parkAfter: parkAfter, parkSoon: parkSoon, hb: newHeartbeats(), corkLimit: corkLimit, corkStep: corkStep,
-		uncorked: make(chan struct{}, 1)}
+		corkPerList: corkPerSession,
+		uncorked:    make(chan struct{}, 1)}
 	srv.log = srv.opts.Logger
 	return srv
 }
