@@ -107,7 +107,8 @@ type Socket interface {
 	// disconnected; an adapter targets connected sockets only.
 	Connected() bool
 	// Deliver queues a prepared packet for the socket's client. It reports
-	// false when the packet was not queued.
+	// false when the packet was not queued, as for a socket not Connected:
+	// broadcasts leave that check to Deliver.
 	Deliver(p Prepared, flags Flags) bool
 	// ExpectAck registers ack for the acknowledgement with id. It reports
 	// false when the socket can no longer receive it.

@@ -129,13 +129,16 @@ func (a *InMemory) Sockets(_ context.Context, rooms []string) ([]string, error) 
 // of any of opts.Rooms (every socket when empty), once each, minus the
 // members of opts.Except.
 func (a *InMemory) Select(opts BroadcastOptions) []Socket {
-	return a.appendSelected(nil, opts)
+	return a.appendSelected(nil, opts, true)
 }
 
 // targetPool recycles the target lists of broadcasts (80 KB for 10,000 sockets).
 var targetPool = sync.Pool{New: func() any { return new([]Socket) }}
 
-func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions) []Socket {
+// appendSelected appends what Select returns to out; with connectedOnly
+// false it leaves the Connected check out, for callers whose Deliver makes
+// it anyway (a lock less per recipient of a broadcast).
+func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions, connectedOnly bool) []Socket {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	excluded := func(id string) bool {
@@ -147,7 +150,7 @@ func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions) []Socket 
 		return false
 	}
 	add := func(m *member) {
-		if !excluded(m.id) && m.sock.Connected() {
+		if !excluded(m.id) && (!connectedOnly || m.sock.Connected()) {
 			out = append(out, m.sock)
 		}
 	}
@@ -177,10 +180,11 @@ func (a *InMemory) appendSelected(out []Socket, opts BroadcastOptions) []Socket 
 	return out
 }
 
-// forEachSelected calls fn for each selected socket, without the lock held.
-func (a *InMemory) forEachSelected(opts BroadcastOptions, fn func(Socket)) {
+// forEachSelected calls fn for each selected socket, without the lock held
+// (connectedOnly: see appendSelected).
+func (a *InMemory) forEachSelected(opts BroadcastOptions, connectedOnly bool, fn func(Socket)) {
 	buf := targetPool.Get().(*[]Socket)
-	targets := a.appendSelected((*buf)[:0], opts)
+	targets := a.appendSelected((*buf)[:0], opts, connectedOnly)
 	for _, s := range targets {
 		fn(s)
 	}
@@ -196,7 +200,7 @@ func (a *InMemory) Broadcast(_ context.Context, p *parser.Packet, opts Broadcast
 	if err != nil {
 		return err
 	}
-	a.forEachSelected(opts, func(s Socket) { s.Deliver(prepared, opts.Flags) })
+	a.forEachSelected(opts, false, func(s Socket) { s.Deliver(prepared, opts.Flags) })
 	return nil
 }
 
@@ -212,7 +216,7 @@ func (a *InMemory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts Br
 		return err
 	}
 	n := 0
-	a.forEachSelected(opts, func(s Socket) {
+	a.forEachSelected(opts, true, func(s Socket) {
 		// Register first: the reply may arrive before Deliver returns.
 		if s.ExpectAck(p.ID, ack) && s.Deliver(prepared, opts.Flags) {
 			n++

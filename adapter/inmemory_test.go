@@ -58,6 +58,9 @@ func (s *fakeSocket) Rooms() []string       { return s.a.SocketRooms(s.id) }
 func (s *fakeSocket) Data() any             { return s.id + "-data" }
 func (s *fakeSocket) Connected() bool       { return s.connected }
 func (s *fakeSocket) Deliver(p Prepared, _ Flags) bool {
+	if !s.connected { // as the server's sockets do (see Socket)
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.got = append(s.got, p)

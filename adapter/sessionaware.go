@@ -142,7 +142,7 @@ func (a *SessionAware) storeAndSelect(p *parser.Packet, opts BroadcastOptions, t
 	now := a.opts.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	targets = a.appendSelected(targets, opts) // locks InMemory.mu: after a.mu
+	targets = a.appendSelected(targets, opts, false) // locks InMemory.mu: after a.mu
 	seq := a.nextSeq
 	a.nextSeq++
 	AppendOffset(p, formatOffset(seq))
