@@ -104,26 +104,43 @@ func (r *wsSource) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readBufSize is the read buffer of a WebSocket; larger frames are read
+// readBufSize is the read buffer of a WebSocket. Once a frame did not fit
+// in it, the connection reads into one of bigReadBufSize until it parks:
+// a 1 KB message then takes one read syscall instead of two, while idle
+// connections, which park, keep buffers small. Larger frames are read
 // straight into the message.
-const readBufSize = 512
+const (
+	readBufSize    = 512
+	bigReadBufSize = 4096
+)
 
-// spareReaders recycles the read buffers of parked and closed connections.
-// Bounded, unlike a sync.Pool, which would keep one per parked connection
-// until the second garbage collection after they parked.
-var spareReaders = make(freeList[*bufio.Reader], 256)
+// spareReaders and spareBigReaders recycle the read buffers of parked and
+// closed connections. Bounded, unlike a sync.Pool, which would keep one per
+// parked connection until the second garbage collection after they parked.
+var (
+	spareReaders    = make(freeList[*bufio.Reader], 256)
+	spareBigReaders = make(freeList[*bufio.Reader], 64)
+)
 
-func getReader(src io.Reader) *bufio.Reader {
-	if br, ok := spareReaders.get(); ok {
+func getReader(src io.Reader, size int) *bufio.Reader {
+	spare := spareReaders
+	if size > readBufSize {
+		spare = spareBigReaders
+	}
+	if br, ok := spare.get(); ok {
 		br.Reset(src)
 		return br
 	}
-	return bufio.NewReaderSize(src, readBufSize)
+	return bufio.NewReaderSize(src, size)
 }
 
 func putReader(br *bufio.Reader) {
 	br.Reset(nil)
-	spareReaders.put(br)
+	if br.Size() > readBufSize {
+		spareBigReaders.put(br)
+	} else {
+		spareReaders.put(br)
+	}
 }
 
 // wsEnd says why a read loop ended.
@@ -162,7 +179,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		pre = bytes.Clone(pre)
 		c.pre = &pre
 	}
-	c.br = getReader((*wsSource)(c))
+	c.br = getReader((*wsSource)(c), readBufSize)
 	return c, true
 }
 
@@ -326,7 +343,7 @@ func (c *wsConn) park() bool {
 }
 
 func (c *wsConn) resumeReader() {
-	c.br = getReader((*wsSource)(c))
+	c.br = getReader((*wsSource)(c), readBufSize)
 }
 
 // wake starts the read loop of a parked connection; the poller calls it
@@ -421,9 +438,16 @@ func (c *wsConn) readLoop() wsEnd {
 		msgOp ws.OpCode
 		inMsg bool
 		idle  bool // park without waiting parkAfter first
-		ctl   [125]byte
+		// a frame did not fit in a small read buffer: read into a big one
+		// (a parked loop ends, so its successor starts small)
+		bigFrames bool
+		ctl       [125]byte
 	)
 	for {
+		if bigFrames && c.br.Buffered() == 0 && c.br.Size() < bigReadBufSize {
+			putReader(c.br)
+			c.br = getReader((*wsSource)(c), bigReadBufSize)
+		}
 		if !inMsg && c.fd >= 0 && !c.noPark && c.br.Buffered() == 0 {
 			switch err := c.awaitFrame(idle); {
 			case err == errParked:
@@ -480,6 +504,7 @@ func (c *wsConn) readLoop() wsEnd {
 		default:
 			return protocolEnd("reserved opcode")
 		}
+		bigFrames = bigFrames || h.Length > readBufSize-ws.MaxHeaderSize
 		if h.Length > limit-int64(len(msg)) {
 			return wsEnd{reason: ReasonTransportError, err: errMessageTooBig, code: ws.StatusMessageTooBig, text: "message too big"}
 		}

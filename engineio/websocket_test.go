@@ -185,6 +185,34 @@ func TestWebSocketLargeMessagesInOrder(t *testing.T) {
 	}
 }
 
+// Frames of every size around the read buffers' (a 1 KB frame moves the
+// connection to the big buffer), several per write, so that bytes are
+// buffered when it would change buffers: all arrive whole and in order.
+func TestWebSocketReadBufferSizes(t *testing.T) {
+	t.Parallel()
+	_, _, c, _ := openWS(t, nil)
+	sizes := []int{10, 1000, 5, readBufSize, 3, bigReadBufSize - 20, bigReadBufSize + 100, 7, 70000, 1}
+	var batch bytes.Buffer
+	for i, n := range sizes {
+		p := append([]byte{'4'}, bytes.Repeat([]byte{'a' + byte(i)}, n)...)
+		if err := ws.WriteFrame(&batch, ws.MaskFrame(ws.NewFrame(ws.OpText, true, p))); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 2 { // three frames per write
+			if _, err := c.conn.Write(batch.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			batch.Reset()
+		}
+	}
+	if _, err := c.conn.Write(batch.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range sizes {
+		c.expectText("4" + strings.Repeat(string(rune('a'+i)), n))
+	}
+}
+
 func TestSlowClientQueueBound(t *testing.T) {
 	t.Parallel()
 	h, srv, _, sid := openWS(t, &ServerOptions{MaxQueuePackets: 10, MaxQueueBytes: 1 << 20})
