@@ -42,9 +42,9 @@
 // Go's netpoller, alive while a connection is registered), releases its
 // read buffer and ends; the poller, or a close request, starts a new one
 // (wsConn.state decides who). A read goroutine may also run the layer
-// above's work after OnMessage (Session.RunInline): it lends the
-// connection to the poller meanwhile, which starts another read goroutine
-// if the fd becomes readable before the work is done (inline.go).
+// above's work after OnMessage (Session.RunInline): should the work run
+// longer than a millisecond or two, the lender goroutine (alive while such
+// work runs) starts another read goroutine for the connection (inline.go).
 // Elsewhere, and for TLS connections, the read goroutine blocks as usual.
 // The heartbeat deadlines of a server's sessions are a min-heap behind one
 // time.AfterFunc timer (its goroutine runs the due sessions' heartbeats one

@@ -47,9 +47,9 @@
 // has work (and lingers 5ms after, so that a burst or the next event of a
 // request/reply loop reuses it); an idle socket owns no goroutine. An event
 // that finds its socket with no handler at work runs on the WebSocket read
-// goroutine that read it (Linux, without TLS), which meanwhile lends the
-// connection to the engine's poller: should the handler wait, a new read
-// goroutine reads on (engineio RunInline). OnAnyOutgoing handlers run on
+// goroutine that read it (Linux, without TLS): should the handler run
+// longer than a millisecond or two, a new read goroutine reads on (engineio
+// RunInline). OnAnyOutgoing handlers run on
 // the emitter's goroutine.
 //
 // Locks, outermost first: Server.mu, Namespace.mu (ParentNamespace.mu),
