@@ -83,7 +83,7 @@ func FuzzWebSocketFrames(f *testing.F) {
 		defer client.Close()
 		c := &wsConn{srv: srv, conn: server, br: bufio.NewReaderSize(server, 512)}
 		srv.wg.Add(1)
-		s := srv.openSession(httptest.NewRequest("GET", "/engine.io/?EIO=4&transport=websocket", nil), transportWebSocket, c)
+		s := srv.openSession(httptest.NewRequest("GET", "/engine.io/?EIO=4&transport=websocket", nil), transportWebSocket, c, nil)
 		done := make(chan struct{})
 		go func() { c.serve(); close(done) }()
 		go func() { _, _ = io.Copy(io.Discard, client) }()

@@ -1,12 +1,15 @@
 package engineio
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -208,5 +211,65 @@ func TestCORS(t *testing.T) {
 	r = do(t, "GET", ts2.URL+"/engine.io/?EIO=4&transport=polling", "", "Origin", "http://evil.example")
 	if r.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("disallowed origin got %v", r.header)
+	}
+}
+
+// recordingListener records every write to its accepted connections.
+type recordingListener struct {
+	net.Listener
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func (l *recordingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &recordingConn{Conn: c, l: l}, nil
+}
+
+type recordingConn struct {
+	net.Conn
+	l *recordingListener
+}
+
+func (c *recordingConn) Write(p []byte) (int, error) {
+	c.l.mu.Lock()
+	c.l.writes = append(c.l.writes, bytes.Clone(p))
+	c.l.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+type greeter struct{ *echoHandler }
+
+func (g *greeter) OnOpen(s *Session) { _ = s.Send(Message{Data: []byte("hello")}) }
+
+// A WebSocket handshake answers with the 101 response, the open packet and
+// what OnOpen sent, in that order and in one write.
+func TestWebSocketHandshakeOneWrite(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(&greeter{echoHandler: newEchoHandler()}, quietOpts())
+	ts := httptest.NewUnstartedServer(srv)
+	rl := &recordingListener{Listener: ts.Listener}
+	ts.Listener = rl
+	ts.Start()
+	t.Cleanup(func() {
+		_ = srv.Close(context.Background())
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	c := dialWS(t, wsURL(ts.URL, "EIO=4&transport=websocket"))
+	c.expectOpen()
+	c.expectText("4hello")
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if len(rl.writes) == 0 {
+		t.Fatal("no write recorded")
+	}
+	first := string(rl.writes[0])
+	i101, iOpen, iHello := strings.Index(first, "HTTP/1.1 101 "), strings.Index(first, `0{"sid":"`), strings.Index(first, "4hello")
+	if i101 != 0 || iOpen < 0 || iHello < iOpen {
+		t.Fatalf("first write %q, want the 101 response, then the open packet, then 4hello", first)
 	}
 }

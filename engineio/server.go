@@ -358,14 +358,17 @@ func (srv *Server) openPacketData(sid, transport string) []byte {
 
 // handshake opens a new session on an already validated request.
 func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
-	var c *wsConn
+	var (
+		c     *wsConn
+		hello []byte // the 101 response, written with the open packet
+	)
 	if transport == transportWebSocket {
 		var ok bool
-		if c, ok = srv.acceptWebSocket(w, r); !ok {
+		if c, hello, ok = srv.acceptWebSocket(w, r, true); !ok {
 			return
 		}
 	}
-	s := srv.openSession(r, transport, c)
+	s := srv.openSession(r, transport, c, hello)
 	switch {
 	case s == nil && c != nil: // closed meanwhile
 		c.conn.Close()
@@ -384,9 +387,10 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 }
 
 // openSession registers a new session with the open packet queued, starts
-// its heartbeat and calls OnOpen. c is its WebSocket, nil for polling. It
-// returns nil when the server is closed.
-func (srv *Server) openSession(r *http.Request, transport string, c *wsConn) *Session {
+// its heartbeat and calls OnOpen. c is its WebSocket, nil for polling;
+// hello goes first on c, in the write of the open packet (what OnOpen
+// sends waits for it). It returns nil when the server is closed.
+func (srv *Server) openSession(r *http.Request, transport string, c *wsConn, hello []byte) *Session {
 	s := newSession(srv, newSID(), r, transport)
 	s.queue = append(s.queue, Packet{Type: PacketOpen, Data: srv.openPacketData(s.id, transport)})
 	if srv.opts.InitialPacket != nil {
@@ -394,6 +398,7 @@ func (srv *Server) openSession(r *http.Request, transport string, c *wsConn) *Se
 	}
 	if c != nil {
 		s.ws, c.s = c, s
+		s.writing = true // this goroutine writes first, below
 	}
 	s.recvMu.Lock() // no OnMessage nor OnClose before OnOpen returned
 
@@ -414,7 +419,10 @@ func (srv *Server) openSession(r *http.Request, transport string, c *wsConn) *Se
 	s.endDispatch()
 	if c != nil {
 		s.mu.Lock()
-		s.flushUnlock()
+		s.inWrite = true
+		pkts := s.takeQueueLocked()
+		s.mu.Unlock()
+		s.writeInlineAfter(c, hello, pkts)
 	}
 	return s
 }

@@ -154,24 +154,34 @@ type wsEnd struct {
 }
 
 // acceptWebSocket upgrades r; the returned conn counts in srv.wg until its
-// read loop ends.
-func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsConn, bool) {
+// read loop ends. With hold set, the 101 response is not written but
+// returned, for the caller to send with the open packet: one write instead
+// of two per new connection.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, hold bool) (*wsConn, []byte, bool) {
 	srv.mu.Lock()
 	if srv.closed {
 		srv.mu.Unlock()
 		http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
-		return nil, false
+		return nil, nil, false
 	}
 	srv.wg.Add(1)
 	srv.mu.Unlock()
+	var hw *holdingWriter
+	if hold {
+		hw = &holdingWriter{ResponseWriter: w}
+		w = hw
+	}
 	conn, rw, _, err := ws.HTTPUpgrader{}.Upgrade(r, w)
 	if err != nil {
 		if conn != nil {
+			if hw != nil {
+				_, _ = conn.Write(hw.held) // the rejection
+			}
 			conn.Close()
 		}
 		srv.wg.Done()
 		srv.log.Debug("engineio: websocket upgrade failed", "err", err)
-		return nil, false
+		return nil, nil, false
 	}
 	c := &wsConn{srv: srv, conn: conn, fd: int32(connFD(conn)), epfd: -1}
 	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
@@ -180,14 +190,39 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		c.pre = &pre
 	}
 	c.br = getReader((*wsSource)(c), readBufSize)
-	return c, true
+	if hw != nil {
+		return c, hw.held, true
+	}
+	return c, nil, true
+}
+
+// holdingWriter is an http.ResponseWriter whose hijacked connection's
+// buffered writer keeps what the upgrader writes (its response) in held.
+type holdingWriter struct {
+	http.ResponseWriter
+	held []byte
+}
+
+func (h *holdingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err == nil {
+		rw.Writer.Reset((*heldBytes)(h))
+	}
+	return conn, rw, err
+}
+
+type heldBytes holdingWriter
+
+func (b *heldBytes) Write(p []byte) (int, error) {
+	b.held = append(b.held, p...)
+	return len(p), nil
 }
 
 // serveUpgrade handles a WebSocket request carrying the sid of a polling
 // session: it becomes the probe of an upgrade (A9), or is closed at once
 // when the session is already upgrading or upgraded.
 func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
-	c, ok := srv.acceptWebSocket(w, r)
+	c, _, ok := srv.acceptWebSocket(w, r, false)
 	if !ok {
 		return
 	}

@@ -28,10 +28,11 @@ type frames struct {
 
 var framesPool = sync.Pool{New: func() any { return &frames{buf: make([]byte, 0, 1024)} }}
 
-// buildFrames encodes pkts as WebSocket frames (server frames are unmasked).
-func buildFrames(pkts []Packet) *frames {
+// buildFrames encodes pkts as WebSocket frames (server frames are unmasked)
+// behind prefix (usually nil).
+func buildFrames(prefix []byte, pkts []Packet) *frames {
 	f := framesPool.Get().(*frames)
-	b, pieces := f.buf[:0], f.pieces[:0]
+	b, pieces := append(f.buf[:0], prefix...), f.pieces[:0]
 	mark := 0
 	for _, p := range pkts {
 		n, op := len(p.Data), ws.OpBinary
@@ -134,7 +135,7 @@ func (c *wsConn) writeFrames(f *frames) error {
 // writePackets writes pkts in one write (one writev when large payloads
 // are not copied), waiting as needed.
 func (c *wsConn) writePackets(pkts []Packet) error {
-	return c.writeFrames(buildFrames(pkts))
+	return c.writeFrames(buildFrames(nil, pkts))
 }
 
 // claimWriterLocked makes the transport write what is queued. When a
@@ -153,8 +154,12 @@ func (s *Session) claimWriterLocked() (*wsConn, []Packet) {
 // hands the rest, whatever was queued meanwhile, and any close (a write
 // error, an orderly close now drained) to a writer goroutine: Send never
 // calls the Handler.
-func (s *Session) writeInline(c *wsConn, pkts []Packet) {
-	f := buildFrames(pkts)
+func (s *Session) writeInline(c *wsConn, pkts []Packet) { s.writeInlineAfter(c, nil, pkts) }
+
+// writeInlineAfter is writeInline with prefix written first, in the same
+// write.
+func (s *Session) writeInlineAfter(c *wsConn, prefix []byte, pkts []Packet) {
+	f := buildFrames(prefix, pkts)
 	done, err := c.tryWrite(f)
 	if done || err != nil {
 		f = nil // released by tryWrite
@@ -263,7 +268,7 @@ func (s *Session) writeLoop(c *wsConn, f *frames, err error) {
 		pkts = s.takeQueueLocked()
 		s.inWrite = true
 		s.mu.Unlock()
-		f = buildFrames(pkts)
+		f = buildFrames(nil, pkts)
 	}
 }
 

@@ -17,7 +17,7 @@ func TestInlineWriteOnClosedConnReleasesFramesOnce(t *testing.T) {
 	s.writeInline(c, []Packet{{Type: PacketMessage, Data: []byte("x")}})
 	seen := map[*frames]bool{}
 	for range 4 {
-		f := buildFrames(nil)
+		f := buildFrames(nil, nil)
 		if seen[f] {
 			t.Fatal("the pool handed out the same frames twice")
 		}
