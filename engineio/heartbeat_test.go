@@ -103,11 +103,12 @@ func TestHeartbeatLatePingKeepsHalfTimeout(t *testing.T) {
 	late := s.pongBy
 	s.mu.Unlock()
 
-	if want := opened.Add(2 * time.Hour); !onTime.Equal(want) {
-		t.Fatalf("on-time ping: expires at +%v, want +2h", onTime.Sub(opened))
+	base := opened.Sub(monoBase)
+	if got := onTime - base; got != 2*time.Hour {
+		t.Fatalf("on-time ping: expires at +%v, want +2h", got)
 	}
-	if want := opened.Add(2*time.Hour + 20*time.Minute); !late.Equal(want) {
-		t.Fatalf("late ping: expires at +%v, want +2h20m (queued +1h50m, plus half the timeout)", late.Sub(opened))
+	if got := late - base; got != 2*time.Hour+20*time.Minute {
+		t.Fatalf("late ping: expires at +%v, want +2h20m (queued +1h50m, plus half the timeout)", got)
 	}
 	if s.expire(opened.Add(2*time.Hour + 10*time.Minute)) {
 		t.Fatal("expired before the late ping's half timeout")
@@ -144,18 +145,18 @@ func TestHeartbeatStaleFiring(t *testing.T) {
 		t.Fatalf("%d pings queued before the ping is due", n)
 	}
 	s.mu.Lock()
-	s.pongBy = time.Now().Add(time.Hour - time.Millisecond) // the ping is now due
+	s.pongBy = time.Since(monoBase) + time.Hour - time.Millisecond // the ping is now due
 	s.mu.Unlock()
 	s.onHeartbeat()
 	s.onHeartbeat() // stale: the pong is not overdue
 	s.mu.Lock()
 	sent, pongBy := s.pingSent, s.pongBy
 	s.mu.Unlock()
-	if n := pings(); n != 1 || !sent || time.Until(pongBy) < 29*time.Minute {
-		t.Fatalf("%d pings queued, sent %v, pong due in %v (want at least half the timeout)", n, sent, time.Until(pongBy))
+	if n, in := pings(), pongBy-time.Since(monoBase); n != 1 || !sent || in < 29*time.Minute {
+		t.Fatalf("%d pings queued, sent %v, pong due in %v (want at least half the timeout)", n, sent, in)
 	}
 	s.mu.Lock()
-	s.pongBy = time.Now().Add(-time.Millisecond) // the pong is overdue
+	s.pongBy = time.Since(monoBase) - time.Millisecond // the pong is overdue
 	s.mu.Unlock()
 	s.onHeartbeat()
 	if reason := h.waitClose(t); reason != ReasonPingTimeout {

@@ -47,19 +47,18 @@ type Session struct {
 	spare      []Packet // recycled queue backing array (websocket writer)
 
 	// polling
-	get        *pollWaiter // the held GET, if any
-	closeTimer *time.Timer // orderly close deadline
+	get *pollWaiter // the held GET, if any
+
+	timers *sessionTimers // allocated by the first timer a session needs
 
 	// websocket
 	ws *wsConn // the session's WebSocket once it is the transport
 
 	// upgrade
-	probe        *wsConn // WebSocket being probed
-	upgradeTimer *time.Timer
-	noopTimer    *time.Timer
+	probe *wsConn // WebSocket being probed
 
 	// heartbeat
-	pongBy time.Time     // the session expires then unless a pong arrived
+	pongBy time.Duration // since monoBase: the session expires then unless a pong arrived
 	hbWhen time.Duration // guarded by srv.hb.mu: the next ping, or pongBy once the ping is sent
 	hbPos  int32         // guarded by srv.hb.mu: position in srv.hb's heap + 1; 0: none
 
@@ -72,6 +71,21 @@ type Session struct {
 	upgraded bool // upgrade: done
 	pingSent bool // heartbeat: the ping is queued: the deadline is pongBy
 	onWS     bool // the transport is websocket, else polling
+}
+
+// sessionTimers are the timers of an orderly close and of an upgrade: most
+// sessions never need one, so they cost a session one pointer.
+type sessionTimers struct {
+	close   *time.Timer // orderly close deadline
+	upgrade *time.Timer // upgrade deadline
+	noop    *time.Timer // noops for the GET held while probing
+}
+
+func (s *Session) timersLocked() *sessionTimers {
+	if s.timers == nil {
+		s.timers = new(sessionTimers)
+	}
+	return s.timers
 }
 
 // closeInfo is why a session closed (allocated at the close: an open
@@ -281,7 +295,7 @@ func (s *Session) closeOrderlyLocked(reason string) {
 	s.stopHeartbeatLocked()
 	// Bounds the wait for the GET that carries the close packet, or for a
 	// WebSocket client that does not read what is left to flush.
-	s.closeTimer = time.AfterFunc(s.srv.closeTimeout, func() { s.closeNow(reason, nil, 0) })
+	s.timersLocked().close = time.AfterFunc(s.srv.closeTimeout, func() { s.closeNow(reason, nil, 0) })
 	if !s.onWS {
 		if s.get != nil {
 			s.get.release('1') // answers the queue and the close packet
@@ -309,8 +323,8 @@ func (s *Session) closeNow(reason string, cause error, getReply byte) {
 	s.state, s.closing.reason, s.closing.cause = stateClosed, reason, cause
 	s.stopHeartbeatLocked()
 	s.stopUpgradeLocked()
-	if s.closeTimer != nil {
-		s.closeTimer.Stop()
+	if s.timers != nil && s.timers.close != nil {
+		s.timers.close.Stop()
 	}
 	clear(s.queue)
 	s.queue, s.spare, s.queueBytes = nil, nil, 0
@@ -410,7 +424,7 @@ func (s *Session) onPacket(p Packet) bool {
 
 func (s *Session) schedulePingLocked(now time.Time) {
 	s.pingSent = false
-	s.pongBy = now.Add(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
+	s.pongBy = now.Sub(monoBase) + s.srv.opts.PingInterval + s.srv.opts.PingTimeout
 	s.armHeartbeatLocked(s.srv.opts.PingInterval)
 }
 
@@ -429,18 +443,17 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	now := time.Now()
-	if s.pingSent {
-		if now.Before(s.pongBy) { // stale firing
-			s.armHeartbeatLocked(s.pongBy.Sub(now))
+	if n := now.Sub(monoBase); s.pingSent {
+		if n < s.pongBy { // stale firing
+			s.armHeartbeatLocked(s.pongBy - n)
 			s.mu.Unlock()
 			return
 		}
 		s.mu.Unlock()
 		s.closeNow(ReasonPingTimeout, nil, '1')
 		return
-	}
-	if due := s.pongBy.Add(-s.srv.opts.PingTimeout); now.Before(due) { // stale firing
-		s.armHeartbeatLocked(due.Sub(now))
+	} else if due := s.pongBy - s.srv.opts.PingTimeout; n < due { // stale firing
+		s.armHeartbeatLocked(due - n)
 		s.mu.Unlock()
 		return
 	}
@@ -450,11 +463,10 @@ func (s *Session) onHeartbeat() {
 
 func (s *Session) queuePingLocked(now time.Time) {
 	s.queue = append(s.queue, Packet{Type: PacketPing})
-	if least := now.Add(s.srv.opts.PingTimeout / 2); s.pongBy.Before(least) {
-		s.pongBy = least
-	}
+	n := now.Sub(monoBase)
+	s.pongBy = max(s.pongBy, n+s.srv.opts.PingTimeout/2)
 	s.pingSent = true
-	s.armHeartbeatLocked(s.pongBy.Sub(now))
+	s.armHeartbeatLocked(s.pongBy - n)
 }
 
 func (s *Session) onPong() {
@@ -470,7 +482,7 @@ func (s *Session) onPong() {
 func (s *Session) expire(now time.Time) bool {
 	s.mu.Lock()
 	state := s.state
-	overdue := state == stateOpen && !now.Before(s.pongBy)
+	overdue := state == stateOpen && now.Sub(monoBase) >= s.pongBy
 	s.mu.Unlock()
 	if overdue {
 		s.closeNow(ReasonPingTimeout, nil, '1')

@@ -233,7 +233,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		c.requestClose(0)
 	} else {
 		s.probe = c
-		s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(c) })
+		s.timersLocked().upgrade = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(c) })
 		s.mu.Unlock()
 	}
 	go c.serve()
@@ -250,13 +250,13 @@ func (s *Session) abortUpgrade(c *wsConn) {
 }
 
 func (s *Session) stopUpgradeLocked() {
-	if s.upgradeTimer != nil {
-		s.upgradeTimer.Stop()
-		s.upgradeTimer = nil
+	if t := s.timers; t != nil && t.upgrade != nil {
+		t.upgrade.Stop()
+		t.upgrade = nil
 	}
-	if s.noopTimer != nil {
-		s.noopTimer.Stop()
-		s.noopTimer = nil
+	if t := s.timers; t != nil && t.noop != nil {
+		t.noop.Stop()
+		t.noop = nil
 	}
 	s.probed = false
 }
@@ -278,7 +278,7 @@ func (s *Session) onNoopTimer() {
 			next = noopInterval - held
 		}
 	}
-	s.noopTimer.Reset(next)
+	s.timers.noop.Reset(next)
 }
 
 // onProbePacket handles a packet on the probing WebSocket; it reports
@@ -293,7 +293,7 @@ func (s *Session) onProbePacket(c *wsConn, p Packet) bool {
 		s.mu.Lock()
 		if s.probe == c && !s.probed {
 			s.probed = true
-			s.noopTimer = time.AfterFunc(noopInterval, s.onNoopTimer)
+			s.timersLocked().noop = time.AfterFunc(noopInterval, s.onNoopTimer)
 		}
 		s.mu.Unlock()
 		return true
