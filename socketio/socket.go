@@ -49,7 +49,7 @@ type Socket struct {
 	rec *recoveryState
 
 	mu            sync.Mutex
-	sigCh         [2]chan struct{} // by signal, made on demand (see wait)
+	sigCh         *[2]chan struct{} // by signal, made on demand (see wait)
 	state         socketState
 	disconnecting bool  // Disconnect or a close task is under way
 	fired         uint8 // bit i: signal i fired
@@ -675,10 +675,13 @@ const (
 func (s *Socket) wait(sig signal) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fired&(1<<sig) != 0 {
+		return closedChan
+	}
+	if s.sigCh == nil {
+		s.sigCh = new([2]chan struct{})
+	}
 	if s.sigCh[sig] == nil {
-		if s.fired&(1<<sig) != 0 {
-			return closedChan
-		}
 		s.sigCh[sig] = make(chan struct{})
 	}
 	return s.sigCh[sig]
@@ -687,7 +690,7 @@ func (s *Socket) wait(sig signal) <-chan struct{} {
 func (s *Socket) fire(sig signal) {
 	s.mu.Lock()
 	s.fired |= 1 << sig
-	if s.sigCh[sig] != nil {
+	if s.sigCh != nil && s.sigCh[sig] != nil {
 		close(s.sigCh[sig])
 	}
 	s.mu.Unlock()

@@ -53,11 +53,25 @@ type Queue[T any] struct {
 	handle func(T) // runs a value task
 
 	mu        sync.Mutex
-	space     *sync.Cond // signalled when a task is taken, broadcast by WakeOn; made by the first wait (rare)
 	tasks     []task[T]
 	running   bool
 	idle      bool      // the runner lingers, waiting on lingering.wake
+	waiters   uint16    // PushWait calls waiting on the queue's spaceCond
 	lingering *lingerer // the lingering runner's, while idle; nil otherwise
+}
+
+// spaceConds holds the condition variable, on the queue's mu, of each queue
+// with PushWait calls waiting (rare: a peer flooding a busy socket), so
+// that the other queues do not carry one. It is signalled when a task is
+// taken and broadcast by WakeOn.
+var spaceConds sync.Map // *Queue[T] -> *sync.Cond
+
+func (q *Queue[T]) spaceCond() *sync.Cond {
+	if c, ok := spaceConds.Load(q); ok {
+		return c.(*sync.Cond)
+	}
+	c, _ := spaceConds.LoadOrStore(q, sync.NewCond(&q.mu))
+	return c.(*sync.Cond)
 }
 
 // lingerer is what a lingering runner waits on; it returns to the pool
@@ -93,14 +107,18 @@ func (q *Queue[T]) Push(fn func()) {
 func (q *Queue[T]) PushWait(ctx context.Context, v T) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.tasks) >= q.cfg.Max {
-		if ctx.Err() != nil {
-			return false
+	if len(q.tasks) >= q.cfg.Max {
+		cond := q.spaceCond()
+		q.waiters++
+		for len(q.tasks) >= q.cfg.Max && ctx.Err() == nil {
+			cond.Wait()
 		}
-		if q.space == nil {
-			q.space = sync.NewCond(&q.mu)
+		if q.waiters--; q.waiters == 0 {
+			spaceConds.Delete(q)
 		}
-		q.space.Wait()
+		if len(q.tasks) >= q.cfg.Max {
+			return false // ctx is done
+		}
 	}
 	q.addLocked(task[T]{v: v})
 	return true
@@ -110,8 +128,8 @@ func (q *Queue[T]) PushWait(ctx context.Context, v T) bool {
 func (q *Queue[T]) WakeOn(ctx context.Context) {
 	context.AfterFunc(ctx, func() {
 		q.mu.Lock()
-		if q.space != nil { // else no PushWait waits
-			q.space.Broadcast()
+		if q.waiters > 0 {
+			q.spaceCond().Broadcast()
 		}
 		q.mu.Unlock()
 	})
@@ -203,8 +221,8 @@ func (q *Queue[T]) runTasks(linger bool) {
 		} else {
 			q.tasks = q.tasks[1:]
 		}
-		if q.space != nil {
-			q.space.Signal()
+		if q.waiters > 0 {
+			q.spaceCond().Signal()
 		}
 		q.mu.Unlock()
 		q.call(t)
