@@ -376,7 +376,12 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	case s == nil:
 		http.Error(w, "engineio: server closed", http.StatusServiceUnavailable)
 	case c != nil:
-		go c.serve() // returning frees what net/http holds for the connection
+		// The read loop runs on net/http's goroutine, whose stack has grown
+		// already: a goroutine of its own would start small and grow it
+		// again for each connection (some 10% of a connection's setup).
+		// What net/http keeps for the hijacked connection is freed once the
+		// loop parks (parkSoon after the last frame) or ends.
+		c.serve()
 	default:
 		if ck := srv.opts.Cookie; ck != nil {
 			http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: s.id, Path: ck.Path, Domain: ck.Domain,
