@@ -137,6 +137,7 @@ func (n *Namespace) connect(s *Socket) {
 	} else {
 		s.mu.Lock()
 		s.state = stateConnected
+		s.plain.Store(s.rec == nil && len(s.cbs().anyOut) == 0)
 		s.mu.Unlock()
 		s.Join(s.id)
 		// Listed only once broadcasts reach it, so that whoever sees it in

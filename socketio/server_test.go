@@ -737,3 +737,34 @@ func TestHandlersRunInArrivalOrder(t *testing.T) {
 		}
 	}
 }
+
+// Broadcasts reach the OnAnyOutgoing handlers of a connected socket, and
+// still reach its client once they are removed.
+func TestAnyOutgoingSeesBroadcasts(t *testing.T) {
+	srv := NewServer(nil)
+	hs := newHTTPTest(t, srv)
+	sockets := make(chan *Socket, 1)
+	srv.OnConnection(func(s *Socket) { sockets <- s })
+	c := rawclient.WebSocket(t, hs.URL, "/socket.io/")
+	c.Connect("/", "")
+	s := <-sockets
+	seen := make(chan string, 4)
+	s.OnAnyOutgoing(func(e *Event) {
+		var arg string
+		_ = e.Args(&arg)
+		seen <- arg
+	})
+	_ = srv.Emit("m", "one")
+	c.Expect(`42["m","one"]`)
+	if got := <-seen; got != "one" {
+		t.Fatalf("OnAnyOutgoing saw %q, want one", got)
+	}
+	s.OffAnyOutgoing()
+	_ = srv.Emit("m", "two")
+	c.Expect(`42["m","two"]`)
+	select {
+	case got := <-seen:
+		t.Fatalf("removed OnAnyOutgoing handler saw %q", got)
+	default:
+	}
+}

@@ -54,10 +54,14 @@ type Socket struct {
 	disconnecting bool  // Disconnect or a close task is under way
 	fired         uint8 // bit i: signal i fired
 	recovered     bool
-	data          any
-	handlers      handlerSet
-	cb            *callbacks // nil until one is registered
-	acks          map[uint64]func(*parser.Packet)
+	// plain is set, under mu, while the socket is connected with neither
+	// recovery nor OnAnyOutgoing handlers: a broadcast's Deliver then
+	// queues without taking mu (a lock pair per recipient).
+	plain    atomic.Bool
+	data     any
+	handlers handlerSet
+	cb       *callbacks // nil until one is registered
+	acks     map[uint64]func(*parser.Packet)
 }
 
 // recoveryState is what a socket of a server with connection state
@@ -264,6 +268,7 @@ func (s *Socket) OnAnyOutgoing(handler func(*Event)) {
 	s.mu.Lock()
 	cb := s.cbForWrite()
 	cb.anyOut = append(cb.anyOut, handler)
+	s.plain.Store(false)
 	s.mu.Unlock()
 }
 
@@ -273,6 +278,7 @@ func (s *Socket) OffAnyOutgoing() {
 	if s.cb != nil {
 		s.cb.anyOut = nil
 	}
+	s.plain.Store(s.state == stateConnected && s.rec == nil)
 	s.mu.Unlock()
 }
 
@@ -600,6 +606,7 @@ func (s *Socket) close(reason string) {
 	defer s.fire(sigFinished)
 	wasConnected := s.state == stateConnected
 	s.state = stateClosing
+	s.plain.Store(false)
 	s.disconnecting = true
 	if s.rec != nil {
 		s.rec.held = nil
@@ -724,6 +731,13 @@ func (a *adapterSocket) ExpectAck(id uint64, fn func(*parser.Packet)) bool {
 func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 	s := a.s()
 	pp := p.(*prepared)
+	mode := sendLater
+	if flags.Volatile {
+		mode = sendVolatile
+	}
+	if s.plain.Load() {
+		return s.conn.send(pp.msgs, mode) == nil
+	}
 	s.mu.Lock()
 	if s.restoringLocked() {
 		ok := s.holdLocked(pp, flags)
@@ -740,10 +754,6 @@ func (a *adapterSocket) Deliver(p adapter.Prepared, flags adapter.Flags) bool {
 		return false
 	}
 	s.notify(pp, listeners)
-	mode := sendLater
-	if flags.Volatile {
-		mode = sendVolatile
-	}
 	return s.conn.send(pp.msgs, mode) == nil
 }
 
