@@ -34,8 +34,9 @@ func (s *Session) CanRunInline() bool {
 
 // RunInline has r.RunClaimed called on the WebSocket read goroutine, right
 // after the Handler's OnMessage returns; should r take longer than a tick
-// or two of the lender, another goroutine reads on. It may only be called from OnMessage; it reports
-// false, and will not call r, when CanRunInline is false.
+// or two of the lender, another goroutine reads on. It may only be called
+// from OnMessage; it reports false, and will not call r, when CanRunInline
+// is false.
 func (s *Session) RunInline(r InlineRunner) bool {
 	if !s.CanRunInline() {
 		return false

@@ -443,7 +443,8 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	now := time.Now()
-	if n := now.Sub(monoBase); s.pingSent {
+	n := now.Sub(monoBase)
+	if s.pingSent {
 		if n < s.pongBy { // stale firing
 			s.armHeartbeatLocked(s.pongBy - n)
 			s.mu.Unlock()
@@ -452,7 +453,8 @@ func (s *Session) onHeartbeat() {
 		s.mu.Unlock()
 		s.closeNow(ReasonPingTimeout, nil, '1')
 		return
-	} else if due := s.pongBy - s.srv.opts.PingTimeout; n < due { // stale firing
+	}
+	if due := s.pongBy - s.srv.opts.PingTimeout; n < due { // stale firing
 		s.armHeartbeatLocked(due - n)
 		s.mu.Unlock()
 		return

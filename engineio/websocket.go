@@ -29,9 +29,9 @@ const closeGrace = time.Second
 var errMessageTooBig = errors.New("engineio: websocket message too big")
 
 // wsConn is one WebSocket connection: the session's transport or a probe.
-// Its read loop runs on its own goroutine (the upgraded request's handler
-// returns, so net/http frees its buffers) and is the only one to close the
-// connection. On Linux an idle read loop parks instead of blocking: it
+// Its read loop (first on the goroutine of the request that opened the
+// session, see handshake; a probe's on its own) is the only one to close
+// the connection. On Linux an idle read loop parks instead of blocking: it
 // arms the fd in the poller, releases its read buffer and ends; the poller
 // (or requestClose) starts a new one, see park and wake.
 type wsConn struct {
