@@ -1,7 +1,8 @@
 // Package serve runs the HTTP servers of the e2e programs the way
 // CONTRACTS.md asks: listen on an address, print a line containing
 // "listening" once connections are accepted, and shut down cleanly when the
-// context ends.
+// context ends. They serve with package http1, the HTTP/1.1 server made
+// for Socket.IO traffic.
 //
 // # Concurrency
 //
@@ -17,6 +18,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/seed9706/socketio/http1"
 )
 
 // Handler is a server that also needs closing, such as *socketio.Server.
@@ -41,7 +44,7 @@ func Run(ctx context.Context, name, addr string, h Handler, out io.Writer) error
 		_ = h.Close(context.Background())
 		return err
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http1.Server{Handler: h}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(out, "%s listening on http://%s\n", name, ln.Addr())
@@ -53,9 +56,11 @@ func Run(ctx context.Context, name, addr string, h Handler, out io.Writer) error
 	shutdown, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	closeErr := h.Close(shutdown)
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := hs.Shutdown(shutdown); err != nil {
 		return err
 	}
-	<-errc
+	if err := <-errc; !errors.Is(err, http1.ErrServerClosed) {
+		return err
+	}
 	return closeErr
 }
