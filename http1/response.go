@@ -180,7 +180,7 @@ func (w *response) finish() error {
 	}
 	body := c.wbuf
 	w.prepareHeader(body)
-	if bodyAllowed(w.status) {
+	if bodyAllowed(w.status) && (w.req.Method != http.MethodHead || len(body) > 0) {
 		if cl, ok := w.header["Content-Length"]; !ok {
 			w.header["Content-Length"] = []string{strconv.Itoa(len(body))}
 		} else if w.req.Method != http.MethodHead && (len(cl) != 1 || cl[0] != strconv.Itoa(len(body))) {
@@ -214,8 +214,12 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.ctx.stopWatch() // the handler reads the connection from now on
 	c := w.c
 	_ = c.nc.SetWriteDeadline(time.Time{})
-	return c.nc, bufio.NewReadWriter(c.br, bufio.NewWriter(c.nc)), nil
+	return c.nc, bufio.NewReadWriter(c.br, bufio.NewWriterSize(c.nc, hijackWriteBuf)), nil
 }
+
+// hijackWriteBuf is the buffered writer Hijack returns: enough for a
+// WebSocket handshake response; the upgraded connection writes directly.
+const hijackWriteBuf = 512
 
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified

@@ -27,8 +27,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -221,7 +223,7 @@ func (c *conn) serve() {
 		}
 		c.srv.forget(c)
 	}()
-	c.br = bufio.NewReaderSize(c.nc, 4096)
+	c.br = bufio.NewReaderSize(c.nc, readBufSize)
 	remote := c.nc.RemoteAddr().String()
 	var h head
 	for {
@@ -293,13 +295,19 @@ func (c *conn) serveRequest(h *head, remote string) (keep, hijacked bool) {
 	w.closeAfter = wantsClose(r)
 	func() {
 		defer func() {
-			if p := recover(); p != nil && p != http.ErrAbortHandler {
+			p := recover()
+			switch {
+			case p == nil:
+			case p != http.ErrAbortHandler && !w.streaming && !w.hijacked:
+				// Nothing went out yet: the client gets a 500 instead.
+				log.Printf("http1: panic serving %s: %v\n%s", remote, p, debug.Stack())
+				w.header, w.wroteHeader, c.wbuf = http.Header{}, false, c.wbuf[:0]
 				w.closeAfter = true
-				if !w.wroteHeader {
-					w.header = http.Header{}
-					w.WriteHeader(http.StatusInternalServerError)
+				w.WriteHeader(http.StatusInternalServerError)
+			default:
+				if p != http.ErrAbortHandler {
+					log.Printf("http1: panic serving %s: %v\n%s", remote, p, debug.Stack())
 				}
-			} else if p != nil {
 				w.aborted = true
 			}
 		}()
@@ -372,3 +380,8 @@ func (c *conn) closeGracefully() {
 
 // closeGrace bounds closeGracefully's wait for the client to close too.
 const closeGrace = 500 * time.Millisecond
+
+// readBufSize is a connection's read buffer: request heads are usually a
+// few hundred bytes (longer lines are read in pieces) and bodies larger
+// than it are read straight into the caller's buffer.
+const readBufSize = 1024

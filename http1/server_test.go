@@ -214,6 +214,10 @@ func TestStreamingAndPanics(t *testing.T) {
 			w.Write(make([]byte, maxBuffered+1))
 		case "/panic":
 			panic("boom")
+		case "/panic-late": // nothing went out yet: still a 500
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, "partial")
+			panic("late boom")
 		case "/nobody":
 			w.WriteHeader(http.StatusNoContent)
 		}
@@ -240,6 +244,12 @@ func TestStreamingAndPanics(t *testing.T) {
 		t.Fatalf("panic: %d", res.StatusCode)
 	}
 	c.expectClosed()
+	late := dial(t, addr)
+	late.send("GET /panic-late HTTP/1.1\r\nHost: h\r\n\r\n")
+	if res, body := late.response("GET"); res.StatusCode != 500 || body != "" {
+		t.Fatalf("late panic: %d %q", res.StatusCode, body)
+	}
+	late.expectClosed()
 }
 
 // A held request's context ends when the client goes away, and when the
